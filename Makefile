@@ -1,0 +1,41 @@
+# doxwatch: `make demo` shows the whole job on a bundled sample; `make test` runs the suite.
+# Everything the two need is installed here, so a fresh clone on a fresh machine works.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install chromium bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium, for pages that need a browser and for screenshots
+# (Playwright cannot download its own browser here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ -z "$$DOXWATCH_CHROMIUM" ]; then \
+		echo "installing Debian's chromium (needed for browser rendering)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+		|| { echo "could not install chromium: run 'apt-get install chromium' as root"; exit 1; }; \
+	fi
+
+demo: install
+	$(VENV)/bin/doxwatch demo
+
+test: install
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) bench/throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,480 @@
+"""The one validated settings object, built once from ``doxwatch.toml`` and the environment.
+
+Every problem of a file is collected into one :class:`ConfigError` that names
+the file, the key path, the bad value and the fix; nothing downstream reads
+the environment or the TOML again.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from rules.model import Severity
+from rules.watchlist import Identity
+
+ENV_CONFIG = "DOXWATCH_CONFIG"
+ENV_SMTP_PASSWORD = "DOXWATCH_SMTP_PASSWORD"
+ENV_DATA_DIR = "DOXWATCH_DATA_DIR"
+DEFAULT_CONFIG_NAME = "doxwatch.toml"
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_EVERY_RE = re.compile(r"^every\s+(\d+)\s*(s|sec|m|min|h|d)$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError(
+            "an id is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit; "
+            "rename it, e.g. \"kate\" or \"forum-1\""
+        )
+    return value
+
+
+def digits_of(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+class Person(_Strict):
+    """A protected person and the identifiers the user already holds for them."""
+
+    id: str
+    names: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    usernames: tuple[str, ...] = ()
+    photos: tuple[str, ...] = ()
+    alert_to: tuple[str, ...] = ()
+    phone_region: str = "US"
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _check_id(value)
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError('use a two-letter ISO country code such as "US", "GB" or "CA"')
+        return value
+
+    @field_validator("emails", "alert_to")
+    @classmethod
+    def _emails(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+                raise ValueError(f"{value!r} is not an e-mail address; write it as name@example.org")
+        return values
+
+    @field_validator("photos")
+    @classmethod
+    def _photos(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not re.match(r"^https?://[^/\s]+", value):
+                raise ValueError(f"{value!r} is not a URL; give the full address starting with https://")
+        return values
+
+    @field_validator("names", "addresses", "usernames")
+    @classmethod
+    def _non_blank(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not v.strip() for v in values):
+            raise ValueError("remove the empty entry")
+        return tuple(v.strip() for v in values)
+
+    def identity(self) -> Identity:
+        return Identity(
+            id=self.id,
+            names=self.names,
+            phones=self.phones,
+            addresses=self.addresses,
+            emails=self.emails,
+            usernames=self.usernames,
+            photos=self.photos,
+            phone_region=self.phone_region,
+        )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A parsed ``schedule``: either a 5-field cron expression or an interval."""
+
+    text: str
+    cron: str | None = None
+    seconds: int | None = None
+
+
+def parse_schedule(text: str) -> Schedule:
+    text = text.strip()
+    every = _EVERY_RE.match(text)
+    if every:
+        seconds = int(every.group(1)) * _UNIT_SECONDS[every.group(2).lower()]
+        if seconds <= 0:
+            raise ValueError('the interval must be positive, e.g. "every 6h"')
+        return Schedule(text=text, seconds=seconds)
+    if len(text.split()) != 5:
+        raise ValueError(
+            'write a 5-field cron expression such as "0 */6 * * *" (minute hour day month weekday) '
+            'or an interval such as "every 6h", "every 30m"'
+        )
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; write a 5-field cron expression such as \"0 */6 * * *\"") from None
+    return Schedule(text=text, cron=text)
+
+
+class Site(_Strict):
+    """A website to watch, and how to crawl it."""
+
+    id: str
+    start_urls: tuple[str, ...] = Field(min_length=1)
+    allowed_domains: tuple[str, ...] = ()
+    max_depth: int = Field(default=2, ge=0, le=20)
+    max_pages: int = Field(default=500, ge=1, le=1_000_000)
+    render: Literal["http", "browser"] = "http"
+    schedule: str = "every 6h"
+    people: tuple[str, ...] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _check_id(value)
+
+    @field_validator("start_urls")
+    @classmethod
+    def _urls(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not re.match(r"^https?://[^/\s]+", value):
+                raise ValueError(f"{value!r} is not a web address; start it with http:// or https://")
+        return values
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """``allowed_domains``, defaulting to the hosts of ``start_urls``."""
+        if self.allowed_domains:
+            return self.allowed_domains
+        from urllib.parse import urlsplit
+
+        hosts = [urlsplit(u).hostname or "" for u in self.start_urls]
+        return tuple(dict.fromkeys(h for h in hosts if h))
+
+    @property
+    def parsed_schedule(self) -> Schedule:
+        return parse_schedule(self.schedule)
+
+
+class Storage(_Strict):
+    url: str | None = None
+
+
+class Smtp(_Strict):
+    host: str = "localhost"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    from_: str = Field(default="doxwatch@localhost", alias="from")
+    timeout: float = Field(default=30.0, gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def effective_port(self) -> int:
+        if self.port:
+            return self.port
+        return {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+
+
+class Alerts(_Strict):
+    min_severity: Severity = Severity.MEDIUM
+    redact: bool = True
+
+
+class RulesSection(_Strict):
+    dirs: tuple[str, ...] = ()
+
+
+class FileConfig(_Strict):
+    """Exactly the keys a ``doxwatch.toml`` may hold."""
+
+    people: tuple[Person, ...] = ()
+    sites: tuple[Site, ...] = ()
+    storage: Storage = Storage()
+    smtp: Smtp = Smtp()
+    alerts: Alerts = Alerts()
+    rules: RulesSection = RulesSection()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated file plus what comes from the environment."""
+
+    path: Path | None
+    file: FileConfig
+    storage_url: str
+    smtp_password: SecretStr | None
+    rule_dirs: tuple[Path, ...]
+
+    @property
+    def people(self) -> tuple[Person, ...]:
+        return self.file.people
+
+    @property
+    def sites(self) -> tuple[Site, ...]:
+        return self.file.sites
+
+    @property
+    def smtp(self) -> Smtp:
+        return self.file.smtp
+
+    @property
+    def alerts(self) -> Alerts:
+        return self.file.alerts
+
+    def person(self, person_id: str) -> Person:
+        for person in self.people:
+            if person.id == person_id:
+                return person
+        raise KeyError(person_id)
+
+    def site(self, site_id: str) -> Site:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        raise KeyError(site_id)
+
+    def people_for(self, site: Site) -> tuple[Person, ...]:
+        if site.people is None:
+            return self.people
+        wanted = set(site.people)
+        return tuple(p for p in self.people if p.id in wanted)
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        shown = "" if self.value is _MISSING else f" (got {_short(self.value)})"
+        return f"{self.key}{shown}: {self.message}"
+
+
+_MISSING = object()
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class ConfigError(Exception):
+    """Every problem of one config file, each with its key path and fix."""
+
+    def __init__(self, path: Path | str | None, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+        where = str(path) if path else "configuration"
+        lines = [f"{where}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("doxwatch", appauthor=False))
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env)
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read, validate and combine the config file with the environment."""
+    env = os.environ if environ is None else environ
+    config_path = find_config_path(path)
+    if not config_path.exists():
+        raise ConfigError(
+            config_path,
+            [Problem("(file)", _MISSING, "not found; create one with `doxwatch init`, or pass --config PATH")],
+        )
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(config_path, [Problem("(syntax)", _MISSING, f"{exc}; fix the TOML syntax there")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(config_path, [Problem("(file)", _MISSING, "is not UTF-8 text; save it as UTF-8")]) from None
+    file = validate(raw, config_path)
+    return settings_from(file, config_path, env)
+
+
+def settings_from(file: FileConfig, path: Path | None, env: Any) -> Settings:
+    base = path.parent if path else Path.cwd()
+    url = file.storage.url or f"sqlite:///{default_data_dir() / 'doxwatch.sqlite3'}"
+    password = env.get(ENV_SMTP_PASSWORD)
+    return Settings(
+        path=path,
+        file=file,
+        storage_url=url,
+        smtp_password=SecretStr(password) if password else None,
+        rule_dirs=tuple((base / d).resolve() for d in file.rules.dirs),
+    )
+
+
+def validate(raw: dict[str, Any], path: Path | str | None = None) -> FileConfig:
+    """Validate a parsed TOML document, reporting every problem at once."""
+    problems: list[Problem] = []
+    file: FileConfig | None = None
+    try:
+        file = FileConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems += [_problem(err) for err in exc.errors()]
+    problems += _cross_checks(raw)
+    if problems:
+        raise ConfigError(path, problems)
+    assert file is not None
+    return file
+
+
+def _key_path(loc: tuple[Any, ...], raw_loc: bool = False) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+_FIELD_HINTS = {
+    "phones": 'write it with its digits, e.g. "+1 312 555 0123" or "(312) 555-0123"',
+    "password": f"remove it: the SMTP password comes from the environment variable {ENV_SMTP_PASSWORD}",
+}
+
+
+def _problem(err: dict[str, Any]) -> Problem:
+    loc = tuple(err["loc"])
+    key = _key_path(loc)
+    value = err.get("input", _MISSING)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        hint = _FIELD_HINTS.get(name) or f"unknown key; remove it or correct its spelling ({_allowed(loc)})"
+        return Problem(key, _MISSING, hint)
+    if kind == "missing":
+        return Problem(key, _MISSING, "required; add it")
+    message = err["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return Problem(key, value, message)
+
+
+def _allowed(loc: tuple[Any, ...]) -> str:
+    """The keys allowed beside an unknown one, found by walking the models."""
+    model: type[BaseModel] = FileConfig
+    for item in loc[:-1]:
+        if isinstance(item, int):
+            continue
+        field = model.model_fields.get(str(item))
+        if field is None:
+            break
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        nested = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if nested is None:
+            break
+        model = nested
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    return "allowed: " + ", ".join(names)
+
+
+def _cross_checks(raw: dict[str, Any]) -> list[Problem]:
+    """Checks that span entries: unique ids, known person ids, readable phones."""
+    problems: list[Problem] = []
+    people = raw.get("people") if isinstance(raw.get("people"), list) else []
+    sites = raw.get("sites") if isinstance(raw.get("sites"), list) else []
+    problems += _duplicate_ids("people", people)
+    problems += _duplicate_ids("sites", sites)
+    known = {p.get("id") for p in people if isinstance(p, dict)}
+    for i, site in enumerate(sites):
+        if not isinstance(site, dict) or not isinstance(site.get("people"), list):
+            continue
+        for j, pid in enumerate(site["people"]):
+            if pid not in known:
+                problems.append(
+                    Problem(f"sites[{i}].people[{j}]", pid, f"no person has this id; use one of: {', '.join(sorted(map(str, known))) or '(none defined)'}")
+                )
+    for i, person in enumerate(people):
+        if isinstance(person, dict):
+            problems += _phone_problems(i, person)
+    return problems
+
+
+def _duplicate_ids(section: str, entries: list[Any]) -> list[Problem]:
+    seen: set[Any] = set()
+    problems = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "id" not in entry:
+            continue
+        if entry["id"] in seen:
+            problems.append(Problem(f"{section}[{i}].id", entry["id"], "used twice; give each entry its own id"))
+        seen.add(entry["id"])
+    return problems
+
+
+def _phone_problems(index: int, person: dict[str, Any]) -> list[Problem]:
+    region = str(person.get("phone_region", "US")).upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        region = "US"
+    phones = person.get("phones", [])
+    if not isinstance(phones, list):
+        return []
+    problems = []
+    for j, phone in enumerate(phones):
+        if not isinstance(phone, str):
+            continue
+        if not readable_phone(phone, region):
+            problems.append(Problem(f"people[{index}].phones[{j}]", phone, "cannot be read as a phone number; " + _FIELD_HINTS["phones"]))
+    return problems
+
+
+def readable_phone(phone: str, region: str) -> bool:
+    """True when ``phone`` parses as a number, in service or not (fictional numbers count)."""
+    if re.search(r"[A-Za-z]", phone.replace("ext", "")):
+        return False
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return 6 <= len(str(number.national_number)) <= 15
