@@ -22,6 +22,8 @@ from rules.watchlist import Identity
 ENV_CONFIG = "DOXWATCH_CONFIG"
 ENV_SMTP_PASSWORD = "DOXWATCH_SMTP_PASSWORD"
 ENV_DATA_DIR = "DOXWATCH_DATA_DIR"
+ENV_CHROMIUM = "DOXWATCH_CHROMIUM"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
 DEFAULT_CONFIG_NAME = "doxwatch.toml"
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -235,6 +237,7 @@ class Settings:
     storage_url: str
     smtp_password: SecretStr | None
     rule_dirs: tuple[Path, ...]
+    chromium_path: str = DEFAULT_CHROMIUM
 
     @property
     def people(self) -> tuple[Person, ...]:
@@ -302,8 +305,8 @@ class ConfigError(Exception):
         super().__init__("\n".join(lines))
 
 
-def default_data_dir() -> Path:
-    env = os.environ.get(ENV_DATA_DIR)
+def default_data_dir(environ: Any = None) -> Path:
+    env = (os.environ if environ is None else environ).get(ENV_DATA_DIR)
     if env:
         return Path(env)
     from platformdirs import user_data_dir
@@ -341,7 +344,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str,
 
 def settings_from(file: FileConfig, path: Path | None, env: Any) -> Settings:
     base = path.parent if path else Path.cwd()
-    url = file.storage.url or f"sqlite:///{default_data_dir() / 'doxwatch.sqlite3'}"
+    url = file.storage.url or f"sqlite:///{default_data_dir(env) / 'doxwatch.sqlite3'}"
     password = env.get(ENV_SMTP_PASSWORD)
     return Settings(
         path=path,
@@ -349,6 +352,7 @@ def settings_from(file: FileConfig, path: Path | None, env: Any) -> Settings:
         storage_url=url,
         smtp_password=SecretStr(password) if password else None,
         rule_dirs=tuple((base / d).resolve() for d in file.rules.dirs),
+        chromium_path=env.get(ENV_CHROMIUM) or DEFAULT_CHROMIUM,
     )
 
 
