@@ -1,0 +1,239 @@
+"""Watched street addresses: parse once into parts, compile once into a page matcher.
+
+A page rarely writes an address the way the watchlist does, so matching is by
+parts, not by string: house number, street name and street type (any USPS
+Pub 28 spelling, see :mod:`rules.abbrev`), then city, state or postcode when
+the page gives them. US addresses are parsed with ``usaddress``; others with
+a small "number street, [unit,] city postcode" reader that also accepts the
+continental "Street 12" order.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import usaddress
+
+from rules import abbrev
+
+_NUMBER = re.compile(r"(\d+)\s?([A-Za-z])?")
+_NUMBER_FIRST = re.compile(r"(\d+[A-Za-z]?)\s+(.+)")
+_NUMBER_AFTER = re.compile(r"(.+?)\s+(\d+[A-Za-z]?)")
+_POSTCODE = re.compile(
+    r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|[A-Z]\d[A-Z]\s*\d[A-Z]\d|\d{4,6}(?:-\d{3,4})?)\b", re.IGNORECASE
+)
+_SEP = r"(?:\s*,\s*|\s+)"
+#: How far before a house number a "Street 12" address may start.
+LOOKBACK = 120
+#: How far after the street a city or postcode may follow other words ("..., Marylebone, London").
+PLACE_WINDOW = 40
+
+
+@dataclass(frozen=True)
+class AddressParts:
+    """A watched address in canonical, lower-case parts ("" when absent)."""
+
+    number: str
+    name: str
+    predir: str = ""
+    pretype: str = ""
+    suffix: str = ""
+    postdir: str = ""
+    unit: str = ""
+    city: str = ""
+    state: str = ""
+    postcode: str = ""
+    number_first: bool = True
+    us: bool = False
+
+    @property
+    def key(self) -> str:
+        """The address's identifier: "1723 n halsted st, chicago il 60614" however a page spells it."""
+        street = [self.number, self.predir, self.pretype, self.name, self.suffix, self.postdir]
+        if not self.number_first:
+            street = [self.pretype, self.name, self.suffix, self.number]
+        place = " ".join(p for p in (self.city, self.state, self.postcode) if p)
+        return ", ".join(p for p in (" ".join(s for s in street if s), self.unit, place) if p)
+
+    @property
+    def anchor(self) -> str:
+        """The house number's digits: the cheap token a page is scanned for first."""
+        return _NUMBER.match(self.number).group(1)  # type: ignore[union-attr]
+
+
+def parse_address(raw: str, region: str = "US") -> AddressParts | None:
+    """Parts of a watched address, or None when no house number and street can be found."""
+    readers = (_parse_us, _parse_generic) if region.upper() == "US" else (_parse_generic, _parse_us)
+    for reader in readers:
+        parts = reader(raw)
+        if parts is not None:
+            return parts
+    return None
+
+
+def _parse_us(raw: str) -> AddressParts | None:
+    try:
+        tags, kind = usaddress.tag(raw)
+    except usaddress.RepeatedLabelError:
+        return None
+    number, name = tags.get("AddressNumber", ""), tags.get("StreetName", "")
+    occupancy = tags.get("OccupancyType", "")
+    if kind != "Street Address" or not _NUMBER.fullmatch(number) or not name:
+        return None
+    if occupancy and abbrev.canonical("unit", occupancy) is None:
+        return None  # "London NW1 6XE" read as a unit: not a US address
+    unit = " ".join(filter(None, (abbrev.canonical("unit", occupancy) or "", tags.get("OccupancyIdentifier", ""))))
+    return AddressParts(
+        number=number.lower(),
+        name=_words(name),
+        predir=_canon("directional", tags.get("StreetNamePreDirectional", "")),
+        pretype=_canon("suffix", tags.get("StreetNamePreType", "")),
+        suffix=_canon("suffix", tags.get("StreetNamePostType", "")),
+        postdir=_canon("directional", tags.get("StreetNamePostDirectional", "")),
+        unit=_words(unit.replace("#", " ")),
+        city=_words(tags.get("PlaceName", "")),
+        state=_canon("state", tags.get("StateName", "")),
+        postcode=_words(tags.get("ZipCode", "")),
+        us=True,
+    )
+
+
+def _parse_generic(raw: str) -> AddressParts | None:
+    pieces = [p.strip() for p in raw.split(",") if p.strip()]
+    unit = ""
+    for i, piece in enumerate(pieces):
+        if abbrev.canonical("unit", piece.split()[0]) is not None:
+            unit = _words(piece)
+            continue
+        street = _street(piece)
+        if street is not None:
+            city, postcode = _place(pieces[i + 1 :])
+            return AddressParts(**street, unit=unit, city=city, postcode=postcode)
+    return None
+
+
+def _street(piece: str) -> dict[str, object] | None:
+    first, after = _NUMBER_FIRST.fullmatch(piece), _NUMBER_AFTER.fullmatch(piece)
+    if first:
+        number, words, number_first = first.group(1), first.group(2).split(), True
+    elif after:
+        number, words, number_first = after.group(2), after.group(1).split(), False
+    else:
+        return None
+    suffix = abbrev.canonical("suffix", words[-1]) if len(words) > 1 else None
+    if suffix:
+        words = words[:-1]
+    return {"number": number.lower(), "name": _words(" ".join(words)), "suffix": suffix or "", "number_first": number_first}
+
+
+def _place(pieces: list[str]) -> tuple[str, str]:
+    city = postcode = ""
+    for piece in pieces:
+        found = _POSTCODE.search(piece)
+        if found and not postcode:
+            postcode = _words(found.group())
+            piece = piece[: found.start()] + piece[found.end() :]
+        if piece.strip() and not city:
+            city = _words(piece)
+    return city, postcode
+
+
+def _canon(table: str, word: str) -> str:
+    return abbrev.canonical(table, word) or _words(word) if word else ""
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().replace(".", " ").split())
+
+
+class AddressPattern:
+    """One watched address compiled for pages: street regex, place tail, and the accept rule.
+
+    A match needs house number + street name; then either the street type
+    (US) or the city/postcode (everywhere) must be on the page too, so a bare
+    "1723 Halsted" in a list of numbers is not an address.
+    """
+
+    def __init__(self, parts: AddressParts) -> None:
+        self.parts = parts
+        self.identifier = parts.key
+        self.needs_place = not (parts.us and parts.number_first)
+        street = _street_regex(parts)
+        if parts.number_first:
+            self.street = re.compile(r"(?<![\w.-])" + street, re.IGNORECASE)
+        else:
+            self.street = re.compile(r"(?<![\w.-])" + street + r"\Z", re.IGNORECASE)
+        self.tail = re.compile(_tail_regex(parts), re.IGNORECASE)
+        # "1723 N Halsted Ave" is not "1723 N Halsted St": another street type right after the name rules it out.
+        self.other_type = re.compile(r"\s+" + abbrev.any_regex("suffix"), re.IGNORECASE) if parts.suffix else None
+        place = _places(parts)
+        self.place = re.compile(r"\b(?:" + "|".join(place) + r")\b", re.IGNORECASE) if place else None
+
+    def match_at(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """The address span around the house number found at ``text[start:end]``, or None."""
+        if self.parts.number_first:
+            street = self.street.match(text, start)
+        else:
+            number_end = _NUMBER.match(text, start)
+            street = self.street.search(text, max(0, start - LOOKBACK), number_end.end() if number_end else end)
+        if street is None:
+            return None
+        has_type = bool(street.groupdict().get("suffix"))
+        if not has_type and self.other_type and self.other_type.match(text, street.end()):
+            return None
+        tail = self.tail.match(text, street.end())
+        tail_end = tail.end() if tail else street.end()
+        has_place = bool(self.place and self.place.search(text, street.end(), tail_end))
+        if not has_place and self.place:
+            nearby = self._place_nearby(text, street.end())
+            has_place, tail_end = nearby is not None, nearby or tail_end
+        if not (has_place or (has_type and not self.needs_place)):
+            return None
+        while text[tail_end - 1] in ".,":  # "... Chicago, Illinois." ends a sentence, not the address
+            tail_end -= 1
+        return street.start(), tail_end
+
+    def _place_nearby(self, text: str, start: int) -> int | None:
+        """End of the city/postcode a few words on ("221B Baker St, Marylebone, London"), same line and sentence."""
+        window = text[start : start + PLACE_WINDOW]
+        cut = min((i for i in (window.find("\n"), window.find(". ")) if i >= 0), default=len(window))
+        found = self.place.search(text, start, start + cut) if self.place else None
+        return found.end() if found else None
+
+
+def _street_regex(parts: AddressParts) -> str:
+    number = _NUMBER.fullmatch(parts.number)
+    assert number is not None
+    number_re = re.escape(number.group(1)) + (r"\s?" + re.escape(number.group(2)) if number.group(2) else "") + r"\b"
+    predir = abbrev.spellings_regex("directional", parts.predir) if parts.predir else abbrev.any_regex("directional")
+    name = _phrase(parts.name) + r"\b"
+    if parts.pretype:
+        name = abbrev.spellings_regex("suffix", parts.pretype) + r"\s+" + name
+    suffix = abbrev.spellings_regex("suffix", parts.suffix) if parts.suffix else abbrev.any_regex("suffix")
+    street = rf"(?:{predir}\s*)?{name}(?P<suffix>\s+{suffix})?"
+    if parts.postdir:
+        street += r"(?:\s+" + abbrev.spellings_regex("directional", parts.postdir) + ")?"
+    return rf"{number_re}\s+{street}" if parts.number_first else rf"{street}\s+{number_re}"
+
+
+def _tail_regex(parts: AddressParts) -> str:
+    unit = rf"(?:{_SEP}(?:#\s*[\w-]+|{abbrev.any_regex('unit')}\s*#?\s*[\w-]+\b))?"
+    places = _places(parts)
+    if parts.state:
+        places.append(abbrev.spellings_regex("state", parts.state))
+    if not places:
+        return unit
+    return unit + rf"(?:{_SEP}(?:" + "|".join(places) + r")(?![\w-]))*"
+
+
+def _places(parts: AddressParts) -> list[str]:
+    """Regexes for the city and postcode: either one on the page places the street."""
+    places = [_phrase(parts.city)] if parts.city else []
+    return places + ([_phrase(parts.postcode, postcode=True)] if parts.postcode else [])
+
+
+def _phrase(words: str, postcode: bool = False) -> str:
+    """Words with any whitespace between them; in a postcode the space is optional, ZIP+4 allowed."""
+    if postcode and re.fullmatch(r"\d{5}", words):
+        return words + r"(?:-\d{4})?"
+    return (r"\s*" if postcode else r"\.?\s+").join(re.escape(w) for w in words.split())

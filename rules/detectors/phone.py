@@ -1,0 +1,120 @@
+"""Phone numbers: a watched number in any format, compared by country code + national digits.
+
+Two finders feed one list of spans: phonenumbers' own matcher (lenient, so
+fictional 555-01xx numbers pass), and a digit-run scanner that reads every run
+of digit groups ("+1 (312) 555-0123", "07700 900123", "3125550123") and tries
+the watched countries' codes and trunk prefixes on it. The scanner alone would
+find every watched number; the matcher adds phonenumbers' reading of
+formats such as "+44 (0)7700 900123". Groups are never split, so a number
+inside a longer run of digits does not match.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+from rules.detectors.base import Detector
+from rules.index import PHONE_ENDING, Owner, WatchIndex
+from rules.model import Match, PageText
+from rules.normalise import digits
+
+#: phonenumbers' matcher is pure Python and slow on huge pages; above this the scanner works alone.
+MATCHER_MAX_CHARS = 200_000
+MIN_DIGITS, MAX_DIGITS = 5, 17
+_RUN = re.compile(r"(?<![\d+])\+?\(?\d+(?:[ \t\xa0.\-/()\u2010-\u2015]{1,3}\d+)*")
+_GROUP = re.compile(r"\d+")
+
+Span = tuple[int, int, tuple[Owner, ...]]
+
+
+class PhoneDetector(Detector):
+    name = "phone"
+    kind = "phone"
+
+    def find(self, page: PageText, index: WatchIndex) -> Iterator[Match]:
+        if not index.watches("phone"):
+            return
+        spans = list(self._scan(page.text, index))
+        if len(page.text) <= MATCHER_MAX_CHARS:
+            spans += self._matcher(page.text, index)
+        for start, end, owners in _non_overlapping(spans):
+            yield from self.in_text(page, owners, start, end)
+        for link in page.links:
+            if link[:4].lower() == "tel:":
+                number = link[4:].split(";", 1)[0]
+                yield from self.matches(owners_of(digits(number), number.lstrip().startswith("+"), index), link)
+
+    def _scan(self, text: str, index: WatchIndex) -> Iterator[Span]:
+        """Every span of whole digit groups whose digits are a watched number.
+
+        Only group ends whose last digits end some watched number are tried,
+        so a page of "1 2 3 4 ..." costs a set lookup per group.
+        """
+        endings, lengths = index.phone_endings, index.phone_ending_lengths
+        for run in _RUN.finditer(text):
+            international = run.group().startswith("+")
+            offset = run.start()
+            groups = [(g.start() + offset, g.end() + offset, g.group()) for g in _GROUP.finditer(run.group())]
+            tail = ""
+            for j, (_, end, group) in enumerate(groups):
+                tail = (tail + group)[-PHONE_ENDING:]
+                if not any(tail[-n:] in endings for n in lengths):
+                    continue
+                number = ""
+                for i in range(j, -1, -1):
+                    number = groups[i][2] + number
+                    if len(number) > MAX_DIGITS:
+                        break
+                    owners = owners_of(number, international and i == 0, index) if len(number) >= MIN_DIGITS else ()
+                    if owners:
+                        yield (offset if i == 0 else _with_paren(text, groups[i][0])), end, owners
+
+    def _matcher(self, text: str, index: WatchIndex) -> Iterator[Span]:
+        for region in index.phone_regions:
+            for found in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
+                number = found.number
+                key = f"{number.country_code}{phonenumbers.national_significant_number(number)}"
+                owners = index.owners("phone", key)
+                if owners:
+                    yield found.start, found.end, owners
+
+
+def owners_of(number: str, international: bool, index: WatchIndex) -> tuple[Owner, ...]:
+    """Who owns the digits ``number``, read as international or as a number of a watched country."""
+    found: dict[Owner, None] = {}
+    for key in _candidates(number, international, index):
+        found.update(dict.fromkeys(index.owners("phone", key)))
+    return tuple(found)
+
+
+def _candidates(number: str, international: bool, index: WatchIndex) -> Iterator[str]:
+    yield number
+    if international:
+        return
+    for prefix in ("00", "011"):
+        if number.startswith(prefix):
+            yield number[len(prefix) :]
+    for country, trunk in index.phone_countries:
+        yield country + number
+        if trunk and number.startswith(trunk):
+            yield country + number[len(trunk) :]
+        if trunk and number.startswith(country + trunk):  # "44 (0)7700 900123"
+            yield country + number[len(country) + len(trunk) :]
+
+
+def _with_paren(text: str, start: int) -> int:
+    return start - 1 if start and text[start - 1] == "(" else start
+
+
+def _non_overlapping(spans: list[Span]) -> list[Span]:
+    """Longest spans first, then no span that overlaps one already taken; in page order."""
+    taken: list[Span] = []  # kept sorted by start; neighbours tell whether a span overlaps
+    for span in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
+        at = bisect.bisect_left(taken, span[0], key=lambda s: s[0])
+        if (at == 0 or taken[at - 1][1] <= span[0]) and (at == len(taken) or span[1] <= taken[at][0]):
+            taken.insert(at, span)
+    return taken

@@ -1,0 +1,36 @@
+"""Usernames: ``@handle`` in the text, and profile URLs (x.com/handle, host/@handle) in text or links."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from rules.detectors.base import Detector
+from rules.index import WatchIndex
+from rules.model import Match, PageText
+from rules.normalise import handle_from_url
+
+_MENTION = re.compile(r"(?<![\w@./+-])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
+_URL = re.compile(
+    r"(?<![\w@.-])(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?/[^\s<>\"'()\[\]{}]*[^\s<>\"'()\[\]{}.,;:!?]",
+    re.IGNORECASE,
+)
+
+
+class UsernameDetector(Detector):
+    name = "username"
+    kind = "username"
+
+    def find(self, page: PageText, index: WatchIndex) -> Iterator[Match]:
+        if not index.watches("username"):
+            return
+        for found in _MENTION.finditer(page.text):
+            yield from self.in_text(page, index.owners("username", found.group(1).lower()), *found.span())
+        for found in _URL.finditer(page.text):
+            url = found.group()
+            handle = handle_from_url(url if "://" in url else "https://" + url)
+            if handle:
+                yield from self.in_text(page, index.owners("username", handle), *found.span())
+        for link in page.links:
+            handle = handle_from_url(link)
+            if handle:
+                yield from self.matches(index.owners("username", handle), link)
