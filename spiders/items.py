@@ -11,7 +11,7 @@ class PageItem:
     url: str
     status: int
     content_type: str
-    body: bytes
+    body: bytes = field(repr=False)
     fetched_at: datetime
     depth: int = 0
     headers: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,114 @@
+"""The Scrapy settings every doxwatch crawl starts from, and the per-site additions.
+
+The defaults are polite (robots.txt obeyed, 4 requests per host, AutoThrottle)
+and bounded (30 s timeout, 10 MiB per page, 2 retries), so one hostile or
+broken site cannot stall or flood a crawl. Callers change them through
+``crawl_sites(overrides=...)``; nothing here reads the environment.
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy.logformatter import LogFormatter
+from scrapy.settings import Settings
+
+if TYPE_CHECKING:
+    from scanner.config import Site
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+USER_AGENT = "doxwatch/0.1 (exposure monitor for at-risk people; obeys robots.txt)"
+ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+MAX_PAGE_BYTES = 10 * 1024 * 1024
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+# Pages over DOWNLOAD_MAXSIZE are cancelled mid-download and reported as
+# "too large"; DOWNLOAD_WARNSIZE keeps Scrapy's default (32 MiB), which is
+# above the cap and so never fires.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "USER_AGENT": USER_AGENT,
+    "ROBOTSTXT_OBEY": True,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+    "DOWNLOAD_DELAY": 0.25,
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 0.5,
+    "AUTOTHROTTLE_MAX_DELAY": 30.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 2.0,
+    "DOWNLOAD_TIMEOUT": 30,
+    "DOWNLOAD_MAXSIZE": MAX_PAGE_BYTES,
+    "RETRY_TIMES": 2,
+    "RETRY_GIVE_UP_LOG_LEVEL": "INFO",  # the failure reaches on_error; no need to shout
+    # Breadth-first, so a max_pages cut keeps the pages nearest the start.
+    "DEPTH_PRIORITY": 1,
+    "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
+    "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
+    "TWISTED_REACTOR": ASYNCIO_REACTOR,
+    "TELNETCONSOLE_ENABLED": False,
+    "LOG_LEVEL": "WARNING",
+    "LOG_FORMATTER": "spiders.settings.QuietLogFormatter",
+    "ITEM_PIPELINES": {"spiders.pipelines.PageHandoffPipeline": 300},
+}
+
+
+def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """The defaults, with the caller's overrides at a priority no site setting can beat."""
+    settings = Settings()
+    settings.setdict(DEFAULT_SETTINGS, priority="project")
+    settings.setdict(dict(overrides or {}), priority="cmdline")
+    return settings
+
+
+def site_settings(site: Site, chromium_path: str | None, timeout_s: float) -> dict[str, Any]:
+    """Settings one site needs on top of the defaults: its depth cap, and a browser if it renders."""
+    values: dict[str, Any] = {}
+    if site.max_depth > 0:  # DEPTH_LIMIT 0 means "unlimited"; depth 0 is enforced by the spider
+        values["DEPTH_LIMIT"] = site.max_depth
+    if site.render == "browser":
+        values.update(browser_settings(chromium_path or DEFAULT_CHROMIUM, timeout_s))
+    return values
+
+
+def browser_settings(chromium_path: str, timeout_s: float) -> dict[str, Any]:
+    """Route ``meta={"playwright": True}`` requests through a headless Chromium.
+
+    Only browser sites get the handler: it starts a Playwright driver when the
+    crawl starts, which plain HTTP sites should not pay for.
+    """
+    return {
+        "DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {
+            "headless": True,
+            "executable_path": chromium_path,
+            "args": list(CHROMIUM_ARGS),
+        },
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_s * 1000,
+        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
+    }
+
+
+class QuietLogFormatter(LogFormatter):
+    """Never log a page's content: bodies may hold the very identifiers we protect."""
+
+    def scraped(self, item: Any, response: Any, spider: Any) -> None:  # type: ignore[override]
+        return None
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> Any:
+        return _about(item, logging.INFO, f"Dropped page %(url)s: {type(exception).__name__}")
+
+    def item_error(self, item: Any, exception: BaseException, response: Any, spider: Any) -> Any:
+        return _about(item, logging.ERROR, "Error handing on page %(url)s")
+
+
+def _about(item: Any, level: int, msg: str) -> dict[str, Any]:
+    return {"level": level, "msg": msg, "args": {"url": getattr(item, "url", "?")}}

@@ -1,0 +1,216 @@
+"""One spider per watched site: fetch pages within its domains, depth and page budget.
+
+It yields a :class:`PageItem` for each HTML or plain-text page and reports
+every URL that yielded nothing useful (HTTP errors, timeouts, refused
+connections, oversized or garbled bodies) through ``hooks.on_error``, so the
+crawl goes on and the user still learns what was missed. It knows nothing of
+people: matching happens downstream, in ``rules/``.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urldefrag, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, StopDownload
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+
+from scanner.urls import canonical_url
+from spiders.errors import BLOCKED_STATUSES, describe_failure
+from spiders.items import PageItem
+from spiders.pipelines import CrawlHooks
+from spiders.settings import site_settings
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
+
+    from scanner.config import Site
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+PAGE_TYPES = HTML_TYPES | {"text/plain"}
+MAX_PAGES_REASON = "max_pages"
+_GARBAGE_SAMPLE = 8192
+_MAX_CONTROL_RATIO = 0.02  # random bytes decode to ~10 % control characters, text to ~0
+_MAX_REPLACEMENT_RATIO = 0.25  # a mislabelled Latin-1 page has a few U+FFFD, and is still worth reading
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, site: Site, hooks: CrawlHooks | None = None, **kwargs: Any):
+        super().__init__(name=site.id, **kwargs)
+        self.site = site
+        self.hooks = hooks or CrawlHooks()
+        self.allowed_domains = list(site.domains)
+        self._domains = tuple(d.lower().lstrip(".") for d in site.domains)
+        self.pages = 0  # yielded; never more than site.max_pages
+        self.delivered = 0  # handed to hooks.on_page by the pipeline
+        self.errors = 0
+        self.blocked = 0
+        self.finish_reason: str | None = None
+        self._seen: set[str] = set()  # canonical URLs requested
+        self._yielded: set[str] = set()  # canonical final URLs turned into pages
+        self._links = LinkExtractor()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        """Apply the site's own settings while the crawler's settings are still open.
+
+        ``chromium_path`` is taken here, not by the spider: only the browser
+        download handler needs it.
+        """
+        chromium_path = kwargs.pop("chromium_path", None)
+        timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
+        for key, value in site_settings(kwargs["site"], chromium_path, timeout).items():
+            crawler.settings.set(key, value, priority="spider")
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[scrapy.Request]:
+        for url in self.site.start_urls:
+            url = urldefrag(url).url
+            if self._mark_seen(url):
+                yield self._request(url)
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        if self.pages >= self.site.max_pages:
+            return
+        kind = media_type(response)
+        if kind not in PAGE_TYPES or not self._mark_yielded(response.url):
+            return
+        if looks_garbled(response):
+            self.report(response.url, "garbage content")
+            return
+        depth = int(response.meta.get("depth", 0))
+        self.pages += 1
+        yield self._item(response, kind, depth)
+        if self.pages >= self.site.max_pages:
+            raise CloseSpider(MAX_PAGES_REASON)
+        if kind in HTML_TYPES and depth < self.site.max_depth:
+            yield from self._follow(response)
+
+    def on_failure(self, failure: Failure) -> None:
+        reason, status = describe_failure(failure)
+        self.report(failure.request.url, reason, status)
+
+    def report(self, url: str, reason: str, status: int | None = None) -> None:
+        """Count a URL that gave no page and tell the caller why."""
+        self.errors += 1
+        if status in BLOCKED_STATUSES:
+            self.blocked += 1
+        if self.hooks.on_error is not None:
+            self.hooks.on_error(self.site.id, url, reason)
+
+    def _follow(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            links = self._links.extract_links(response)
+        except Exception:  # lxml can choke on broken markup; the page itself was fine
+            self.report(response.url, "links unreadable")
+            return
+        for link in links:
+            url = urldefrag(link.url).url
+            if self.allows(url) and self._mark_seen(url):
+                yield self._request(url)
+
+    def allows(self, url: str) -> bool:
+        """Inside the allowed domains, subdomains included, over http(s)."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            return False
+        return any(host == d or host.endswith("." + d) for d in self._domains)
+
+    def _request(self, url: str) -> scrapy.Request:
+        meta = {"playwright": True} if self.site.render == "browser" else {}
+        return scrapy.Request(url, callback=self.parse, errback=self.on_failure, meta=meta)
+
+    def _mark_seen(self, url: str) -> bool:
+        return _mark(self._seen, url)
+
+    def _mark_yielded(self, url: str) -> bool:
+        return _mark(self._yielded, url)
+
+    def _item(self, response: Response, kind: str, depth: int) -> PageItem:
+        return PageItem(
+            site=self.site.id,
+            url=response.url,
+            status=response.status,
+            content_type=kind,
+            body=response.body,
+            fetched_at=datetime.now(timezone.utc),
+            depth=depth,
+            headers=_headers(response),
+            encoding=response.encoding if isinstance(response, TextResponse) else "utf-8",
+        )
+
+    def _headers_received(self, headers: Any, body_length: Any, request: scrapy.Request, spider: Any) -> None:
+        """Stop downloading images, PDFs and binaries as soon as their headers say so."""
+        if spider is not self or request.meta.get("dont_obey_robotstxt"):
+            return  # robots.txt must arrive whole whatever its declared type
+        kind = _media_type_of(headers.get(b"Content-Type"))
+        if kind and kind not in PAGE_TYPES:
+            raise StopDownload(fail=False)
+
+    def _closed(self, spider: Any, reason: str) -> None:
+        if spider is self:
+            self.finish_reason = reason
+
+
+def _mark(seen: set[str], url: str) -> bool:
+    """Add the URL's canonical form; False if it was already there."""
+    key = canonical_url(url)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def media_type(response: Response) -> str:
+    """The declared media type, or what Scrapy sniffed when none was declared."""
+    kind = _media_type_of(response.headers.get(b"Content-Type"))
+    if kind:
+        return kind
+    if isinstance(response, HtmlResponse):
+        return "text/html"
+    return "text/plain" if isinstance(response, TextResponse) else ""
+
+
+def _media_type_of(value: bytes | str | None) -> str:
+    if not value:
+        return ""
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    return text.split(";", 1)[0].strip().lower()
+
+
+def looks_garbled(response: Response) -> bool:
+    """True for bytes that are not text at all, e.g. a binary served as text/html.
+
+    Judged on the decoded text, so a page in UTF-16 or a legacy charset that
+    declares it is not mistaken for garbage.
+    """
+    if not isinstance(response, TextResponse):
+        return True
+    sample = response.text[:_GARBAGE_SAMPLE]
+    if not sample:
+        return False
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    replaced = sample.count("\ufffd")
+    return controls / len(sample) > _MAX_CONTROL_RATIO or replaced / len(sample) > _MAX_REPLACEMENT_RATIO
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
