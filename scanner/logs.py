@@ -65,6 +65,7 @@ def setup_logging(settings: Settings | None, verbosity: int = 0) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler()
+    handler.setLevel(level)  # on the handler: Scrapy resets the root logger's level to NOTSET
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(watched_values(settings)))
     root.addHandler(handler)
