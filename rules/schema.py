@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rules.explain import template_problems
 from rules.model import KINDS, Kind, Severity
+from rules.problems import MISSING, Problem, allowed_keys, from_pydantic
 from rules.watchlist import Identity
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -126,30 +126,10 @@ class Rule(_Strict):
         return (self.meta.severity.rank, self.score, self.when.specificity)
 
 
-@dataclass(frozen=True)
-class RuleProblem:
-    path: Path
-    key: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        shown = "" if self.value is _MISSING else f" (got {_short(self.value)})"
-        return f"{self.path}: {self.key}{shown}: {self.message}"
-
-
-_MISSING = object()
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 class RuleFileError(Exception):
     """Every problem found in the rule files, each with file, key path, bad value and fix."""
 
-    def __init__(self, problems: Sequence[RuleProblem]):
+    def __init__(self, problems: Sequence[Problem]):
         self.problems = tuple(problems)
         lines = [f"rule files: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"]
         lines += [f"  - {p}" for p in self.problems]
@@ -163,11 +143,10 @@ def load_rules(dirs: Sequence[Path] = ()) -> list[Rule]:
     a user can retune a built-in rule by copying its file.
     """
     rules: dict[str, Rule] = {}
-    problems: list[RuleProblem] = []
+    problems: list[Problem] = []
     for directory in (BUILTIN_DIR, *map(Path, dirs)):
         if not directory.is_dir():
-            problems.append(RuleProblem(directory, "(directory)", _MISSING,
-                                        "not found; create it or remove it from the [rules] dirs setting"))
+            problems.append(Problem("(directory)", MISSING, "not found; create it or remove it from the [rules] dirs setting", directory))
             continue
         for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
             rule = load_rule_file(path, problems)
@@ -178,29 +157,28 @@ def load_rules(dirs: Sequence[Path] = ()) -> list[Rule]:
     return list(rules.values())
 
 
-def load_rule_file(path: Path, problems: list[RuleProblem]) -> Rule | None:
+def load_rule_file(path: Path, problems: list[Problem]) -> Rule | None:
     """One validated rule, or None with its problems appended to ``problems``."""
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
-        problems.append(RuleProblem(path, "(syntax)", _MISSING, _yaml_message(exc)))
+        problems.append(Problem("(syntax)", MISSING, _yaml_message(exc), path))
         return None
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        problems.append(RuleProblem(path, "(file)", _MISSING, f"cannot be read ({exc}); save it as UTF-8 YAML"))
+        problems.append(Problem("(file)", MISSING, f"cannot be read ({exc}); save it as UTF-8 YAML", path))
         return None
     if not isinstance(raw, dict):
-        problems.append(RuleProblem(path, "(top level)", _MISSING if raw is None else raw,
-                                    f"a rule file is one mapping of keys ({_allowed(())}); see {TEMPLATE_PATH.name}"))
+        problems.append(Problem("(top level)", MISSING if raw is None else raw, f"a rule file is one mapping of keys ({allowed_keys(Rule, ())}); see {TEMPLATE_PATH.name}", path))
         return None
-    found: list[RuleProblem] = []
+    found: list[Problem] = []
     rule = None
     try:
         rule = Rule.model_validate(raw)
     except ValidationError as exc:
         found += [_problem(path, err) for err in exc.errors()]
     if isinstance(raw.get("id"), str) and raw["id"] != path.stem:
-        found.append(RuleProblem(path, "id", raw["id"], f"must equal the file name; set id: {path.stem}, "
-                                                       f"or rename the file to {raw['id']}{path.suffix}"))
+        found.append(Problem("id", raw["id"], f"must equal the file name; set id: {path.stem}, "
+                                                       f"or rename the file to {raw['id']}{path.suffix}", path))
     problems += found
     return None if found else rule
 
@@ -238,21 +216,9 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
             f"need quotes)")
 
 
-def _problem(path: Path, err: dict[str, Any]) -> RuleProblem:
-    loc = tuple(err["loc"])
-    key = _key_path(loc)
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return RuleProblem(path, key, _MISSING,
-                           f"unknown key; remove it or correct its spelling (allowed here: {_allowed(loc[:-1])})")
-    if kind == "missing":
-        return RuleProblem(path, key, _MISSING, "required; add it (see the commented rules/template.yaml)")
-    message = err["msg"].removeprefix("Value error, ")
-    if kind in ("enum", "literal_error"):
-        message = f"{message}; use one of those"
-    elif key in _HINTS:
-        message = f"{message}; {_HINTS[key]}"
-    return RuleProblem(path, key, err.get("input", _MISSING), message)
+def _problem(path: Path, err: dict[str, Any]) -> Problem:
+    return from_pydantic(err, Rule, path=path, hints=_HINTS,
+                         missing_fix="required; add it (see the commented rules/template.yaml)")
 
 
 _HINTS = {
@@ -261,27 +227,3 @@ _HINTS = {
     "examples.quiet": "add at least one short page on which this rule must not be reported",
     "id": "and name the file after it",
 }
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "(top level)"
-
-
-def _allowed(loc: tuple[Any, ...]) -> str:
-    """The keys a mapping at ``loc`` may hold, found by walking the models."""
-    model: type[BaseModel] = Rule
-    for item in loc:
-        if isinstance(item, int):
-            continue
-        field = model.model_fields.get(str(item))
-        annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            break
-        model = annotation
-    return ", ".join(model.model_fields)

@@ -17,6 +17,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from rules.model import Severity
+from rules.problems import MISSING, Problem, from_pydantic
 from rules.watchlist import Identity
 
 ENV_CONFIG = "DOXWATCH_CONFIG"
@@ -274,25 +275,6 @@ class Settings:
         return tuple(p for p in self.people if p.id in wanted)
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        shown = "" if self.value is _MISSING else f" (got {_short(self.value)})"
-        return f"{self.key}{shown}: {self.message}"
-
-
-_MISSING = object()
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 class ConfigError(Exception):
     """Every problem of one config file, each with its key path and fix."""
 
@@ -330,14 +312,14 @@ def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str,
     if not config_path.exists():
         raise ConfigError(
             config_path,
-            [Problem("(file)", _MISSING, "not found; create one with `doxwatch init`, or pass --config PATH")],
+            [Problem("(file)", MISSING, "not found; create one with `doxwatch init`, or pass --config PATH")],
         )
     try:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(config_path, [Problem("(syntax)", _MISSING, f"{exc}; fix the TOML syntax there")]) from None
+        raise ConfigError(config_path, [Problem("(syntax)", MISSING, f"{exc}; fix the TOML syntax there")]) from None
     except UnicodeDecodeError:
-        raise ConfigError(config_path, [Problem("(file)", _MISSING, "is not UTF-8 text; save it as UTF-8")]) from None
+        raise ConfigError(config_path, [Problem("(file)", MISSING, "is not UTF-8 text; save it as UTF-8")]) from None
     file = validate(raw, config_path)
     return settings_from(file, config_path, env)
 
@@ -363,7 +345,7 @@ def validate(raw: dict[str, Any], path: Path | str | None = None) -> FileConfig:
     try:
         file = FileConfig.model_validate(raw)
     except ValidationError as exc:
-        problems += [_problem(err) for err in exc.errors()]
+        problems += [from_pydantic(err, FileConfig, unknown_hints=_FIELD_HINTS) for err in exc.errors()]
     problems += _cross_checks(raw)
     if problems:
         raise ConfigError(path, problems)
@@ -371,56 +353,10 @@ def validate(raw: dict[str, Any], path: Path | str | None = None) -> FileConfig:
     return file
 
 
-def _key_path(loc: tuple[Any, ...], raw_loc: bool = False) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "(top level)"
-
-
 _FIELD_HINTS = {
     "phones": 'write it with its digits, e.g. "+1 312 555 0123" or "(312) 555-0123"',
     "password": f"remove it: the SMTP password comes from the environment variable {ENV_SMTP_PASSWORD}",
 }
-
-
-def _problem(err: dict[str, Any]) -> Problem:
-    loc = tuple(err["loc"])
-    key = _key_path(loc)
-    value = err.get("input", _MISSING)
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        name = str(loc[-1])
-        hint = _FIELD_HINTS.get(name) or f"unknown key; remove it or correct its spelling ({_allowed(loc)})"
-        return Problem(key, _MISSING, hint)
-    if kind == "missing":
-        return Problem(key, _MISSING, "required; add it")
-    message = err["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return Problem(key, value, message)
-
-
-def _allowed(loc: tuple[Any, ...]) -> str:
-    """The keys allowed beside an unknown one, found by walking the models."""
-    model: type[BaseModel] = FileConfig
-    for item in loc[:-1]:
-        if isinstance(item, int):
-            continue
-        field = model.model_fields.get(str(item))
-        if field is None:
-            break
-        annotation = field.annotation
-        inner = getattr(annotation, "__args__", (annotation,))
-        nested = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if nested is None:
-            break
-        model = nested
-    names = [f.alias or n for n, f in model.model_fields.items()]
-    return "allowed: " + ", ".join(names)
 
 
 def _cross_checks(raw: dict[str, Any]) -> list[Problem]:

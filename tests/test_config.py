@@ -59,7 +59,7 @@ def test_password_comes_from_environment_only(tmp_path: Path) -> None:
 
 
 BAD = [
-    ('[[people]]\nid = "kate"\nnmaes = ["Kate"]\n', "people[0].nmaes", "unknown key; remove it or correct its spelling (allowed: id, names"),
+    ('[[people]]\nid = "kate"\nnmaes = ["Kate"]\n', "people[0].nmaes", "unknown key; remove it or correct its spelling (allowed here: id, names"),
     ('[[people]]\nid = "kate"\nphones = ["call me maybe"]\n', "people[0].phones[0] (got 'call me maybe')", "cannot be read as a phone number"),
     ('[[people]]\nid = "kate"\nphones = ["12"]\n', "people[0].phones[0]", "write it with its digits"),
     ('[[people]]\nid = "kate"\nphone_region = "XX"\n', "people[0].phone_region (got 'XX')", 'two-letter ISO country code'),
@@ -75,7 +75,7 @@ BAD = [
     ('[[sites]]\nid = "f"\nstart_urls = ["https://x.example.org"]\nmax_pages = 0\n', "sites[0].max_pages (got 0)", "greater than or equal to 1"),
     ('[smtp]\nsecurity = "tls"\n', "smtp.security (got 'tls')", "'starttls', 'ssl' or 'none'"),
     ('[alerts]\nmin_severity = "urgent"\n', "alerts.min_severity (got 'urgent')", "'info', 'low', 'medium' or 'high'"),
-    ('[storge]\nurl = "sqlite://"\n', "storge", "allowed: people, sites, storage, smtp, alerts, rules"),
+    ('[storge]\nurl = "sqlite://"\n', "storge", "allowed here: people, sites, storage, smtp, alerts, rules"),
     ('[[people]\nid = "kate"\n', "(syntax)", "fix the TOML syntax there"),
 ]
 
