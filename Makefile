@@ -31,7 +31,7 @@ chromium:
 demo: install
 	$(VENV)/bin/doxwatch demo
 
-test: install
+test: install chromium
 	$(PY) -m pytest -q
 
 bench: install
