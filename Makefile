@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install chromium bench clean
+.PHONY: demo test install chromium postgres bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,18 @@ chromium:
 		|| { echo "could not install chromium: run 'apt-get install chromium' as root"; exit 1; }; \
 	fi
 
+# Debian's PostgreSQL server binaries: the storage tests start a throw-away server.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql (for the storage tests)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null \
+		|| { echo "could not install postgresql: run 'apt-get install postgresql' as root"; exit 1; }; \
+	fi
+
 demo: install
 	$(VENV)/bin/doxwatch demo
 
-test: install chromium
+test: install chromium postgres
 	$(PY) -m pytest -q
 
 bench: install
