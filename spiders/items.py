@@ -1,4 +1,4 @@
-"""The value a spider hands on: one fetched page."""
+"""The values a spider hands on (one fetched page) and is handed (what the last crawl saw)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,6 +7,14 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class PageItem:
+    """One fetched page.
+
+    ``url`` is the final URL (after redirects), ``requested_url`` the one
+    asked for. ``unchanged`` is True for a 304 Not Modified answer to a
+    conditional request: ``body`` is then empty and ``links`` are the ones the
+    last crawl found, so the crawl still goes on from the page.
+    """
+
     site: str
     url: str
     status: int
@@ -16,3 +24,15 @@ class PageItem:
     depth: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     encoding: str = "utf-8"
+    requested_url: str = ""
+    unchanged: bool = False
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KnownPage:
+    """What the last crawl learnt of a page: validators for a conditional request, and its links."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    links: tuple[str, ...] = ()

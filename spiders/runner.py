@@ -8,13 +8,13 @@ job, and get pages back through ``on_page`` there.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 
-from spiders.items import PageItem
+from spiders.items import KnownPage, PageItem
 from spiders.pipelines import CrawlHooks
 from spiders.settings import DEFAULT_CHROMIUM, crawl_settings
 from spiders.site import SiteSpider
@@ -29,16 +29,22 @@ if TYPE_CHECKING:
 class CrawlStats:
     """How one site's crawl went.
 
-    ``errors`` counts every URL reported through ``on_error``; ``blocked`` is
-    the part of those that were HTTP 403 or 429, a sign the site is refusing
-    us rather than broken. ``finish_reason`` is Scrapy's ("finished",
-    "shutdown", ...) or "max_pages" when the page budget ran out.
+    ``errors`` counts every URL reported through ``on_error``. Of those,
+    ``blocked`` were refused (401, 403, 429, 451, a bot wall: the site is
+    refusing us), ``broken`` failed (timeouts, 5xx, DNS, refused connections)
+    and ``robots`` were forbidden by robots.txt. ``unchanged`` pages answered
+    304 Not Modified. ``finish_reason`` is Scrapy's ("finished", "shutdown",
+    ...), "max_pages" when the page budget ran out, or "failed: ..." when the
+    crawl could not start (e.g. no browser).
     """
 
     pages: int
     errors: int
     blocked: int
     finish_reason: str
+    broken: int = 0
+    robots: int = 0
+    unchanged: int = 0
 
 
 def crawl_sites(
@@ -49,12 +55,15 @@ def crawl_sites(
     *,
     chromium_path: str | None = None,
     overrides: dict[str, Any] | None = None,
+    known_pages: Mapping[str, Mapping[str, KnownPage]] | None = None,
 ) -> dict[str, CrawlStats]:
     """Crawl all ``sites`` concurrently, blocking until every one has finished.
 
     Call at most once per process (see the module docstring). ``overrides``
     are Scrapy settings that win over both the defaults and per-site values,
     e.g. ``{"DOWNLOAD_TIMEOUT": 5, "AUTOTHROTTLE_ENABLED": False}``.
+    ``known_pages`` (site id -> canonical URL -> :class:`KnownPage`) turns on
+    conditional requests for the pages the last crawl saw.
     """
     if not sites:
         return {}
@@ -66,7 +75,10 @@ def crawl_sites(
     for site in sites:
         crawler = process.create_crawler(SiteSpider)
         crawlers[site.id] = crawler
-        done = process.crawl(crawler, site=site, hooks=hooks, chromium_path=chromium_path or DEFAULT_CHROMIUM)
+        known = (known_pages or {}).get(site.id)
+        done = process.crawl(
+            crawler, site=site, hooks=hooks, known=known, chromium_path=chromium_path or DEFAULT_CHROMIUM
+        )
         done.addErrback(_remember_failure, failures, site.id)
     process.start(install_signal_handlers=threading.current_thread() is threading.main_thread())
     return {site_id: _stats(crawler, failures.get(site_id)) for site_id, crawler in crawlers.items()}
@@ -85,4 +97,7 @@ def _stats(crawler: Crawler, failure: str | None) -> CrawlStats:
         errors=spider.errors,
         blocked=spider.blocked,
         finish_reason=failure or spider.finish_reason or "unknown",
+        broken=spider.broken,
+        robots=spider.robots,
+        unchanged=spider.unchanged,
     )

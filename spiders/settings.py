@@ -46,6 +46,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "DOWNLOAD_TIMEOUT": 30,
     "DOWNLOAD_MAXSIZE": MAX_PAGE_BYTES,
     "RETRY_TIMES": 2,
+    # retries wait: Retry-After when the server sends one, else 1 s, 2 s, 4 s ... (spiders/middlewares.py)
+    "RETRY_BACKOFF_BASE": 1.0,
+    "RETRY_BACKOFF_MAX": 60.0,
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "spiders.middlewares.BackoffRetryMiddleware": 550,
+    },
     "RETRY_GIVE_UP_LOG_LEVEL": "INFO",  # the failure reaches on_error; no need to shout
     # Breadth-first, so a max_pages cut keeps the pages nearest the start.
     "DEPTH_PRIORITY": 1,
@@ -68,22 +75,36 @@ def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
 
 def site_settings(site: Site, chromium_path: str | None, timeout_s: float) -> dict[str, Any]:
-    """Settings one site needs on top of the defaults: its depth cap, and a browser if it renders."""
-    values: dict[str, Any] = {}
+    """Settings one site needs on top of the defaults: depth cap, politeness, a browser if it renders."""
+    values: dict[str, Any] = {"ROBOTSTXT_OBEY": site.obey_robots}
     if site.max_depth > 0:  # DEPTH_LIMIT 0 means "unlimited"; depth 0 is enforced by the spider
         values["DEPTH_LIMIT"] = site.max_depth
+    if site.delay is not None:
+        values["DOWNLOAD_DELAY"] = site.delay
+        values["AUTOTHROTTLE_START_DELAY"] = max(site.delay, 0.01)
+    if site.concurrency is not None:
+        values["CONCURRENT_REQUESTS_PER_DOMAIN"] = site.concurrency
     if site.render == "browser":
-        values.update(browser_settings(chromium_path or DEFAULT_CHROMIUM, timeout_s))
+        values.update(browser_settings(chromium_path or DEFAULT_CHROMIUM, timeout_s, site))
     return values
 
 
-def browser_settings(chromium_path: str, timeout_s: float) -> dict[str, Any]:
+def browser_settings(chromium_path: str, timeout_s: float, site: Site | None = None) -> dict[str, Any]:
     """Route ``meta={"playwright": True}`` requests through a headless Chromium.
 
     Only browser sites get the handler: it starts a Playwright driver when the
-    crawl starts, which plain HTTP sites should not pay for.
+    crawl starts, which plain HTTP sites should not pay for. The browser sends
+    its own headers, so the cookies of the site's ``cookies_file`` (in the
+    context's storage state) go with every request the page makes.
     """
+    from spiders.browser import context_options, require_chromium
+
+    if site is not None:
+        require_chromium(chromium_path)
+    contexts = {"default": context_options(site)} if site is not None else {}
     return {
+        "PLAYWRIGHT_CONTEXTS": contexts,
+        "PLAYWRIGHT_PROCESS_REQUEST_HEADERS": None,
         "DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {

@@ -2,13 +2,17 @@
 
 It yields a :class:`PageItem` for each HTML or plain-text page and reports
 every URL that yielded nothing useful (HTTP errors, timeouts, refused
-connections, oversized or garbled bodies) through ``hooks.on_error``, so the
-crawl goes on and the user still learns what was missed. It knows nothing of
-people: matching happens downstream, in ``rules/``.
+connections, oversized or garbled bodies, bot walls) through
+``hooks.on_error``, so the crawl goes on and the user still learns what was
+missed; each such URL is counted as blocked, broken, robots or other
+(:func:`spiders.errors.classify`). Pages the last crawl saw are asked for
+conditionally (``If-None-Match`` / ``If-Modified-Since``); a 304 comes back as
+an ``unchanged`` item carrying the links the last crawl found. It knows
+nothing of people: matching happens downstream, in ``rules/``.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
@@ -20,8 +24,8 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from scanner.urls import canonical_url
-from spiders.errors import BLOCKED_STATUSES, describe_failure
-from spiders.items import PageItem
+from spiders.errors import CHALLENGE, classify, describe_failure, looks_like_challenge
+from spiders.items import KnownPage, PageItem
 from spiders.pipelines import CrawlHooks
 from spiders.settings import site_settings
 
@@ -42,16 +46,27 @@ _MAX_REPLACEMENT_RATIO = 0.25  # a mislabelled Latin-1 page has a few U+FFFD, an
 class SiteSpider(scrapy.Spider):
     name = "site"
 
-    def __init__(self, site: Site, hooks: CrawlHooks | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        site: Site,
+        hooks: CrawlHooks | None = None,
+        known: Mapping[str, KnownPage] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(name=site.id, **kwargs)
         self.site = site
         self.hooks = hooks or CrawlHooks()
+        self.known = known or {}  # canonical URL -> what the last crawl learnt of it
+        self._cookies = _http_cookies(site)
         self.allowed_domains = list(site.domains)
         self._domains = tuple(d.lower().lstrip(".") for d in site.domains)
         self.pages = 0  # yielded; never more than site.max_pages
         self.delivered = 0  # handed to hooks.on_page by the pipeline
         self.errors = 0
-        self.blocked = 0
+        self.blocked = 0  # refused us: 401/403/429/451, a bot wall
+        self.broken = 0  # failed: timeouts, 5xx, DNS, refused connections
+        self.robots = 0  # forbidden by robots.txt
+        self.unchanged = 0  # 304 Not Modified
         self.finish_reason: str | None = None
         self._seen: set[str] = set()  # canonical URLs requested
         self._yielded: set[str] = set()  # canonical final URLs turned into pages
@@ -86,19 +101,41 @@ class SiteSpider(scrapy.Spider):
     def parse(self, response: Response) -> Iterator[Any]:
         if self.pages >= self.site.max_pages:
             return
+        if response.status == 304:
+            yield from self._unchanged(response)
+            return
         kind = media_type(response)
         if kind not in PAGE_TYPES or not self._mark_yielded(response.url):
             return
         if looks_garbled(response):
             self.report(response.url, "garbage content")
             return
+        if looks_like_challenge(response):
+            self.report(response.url, CHALLENGE, response.status)
+            return
         depth = int(response.meta.get("depth", 0))
+        follow = kind in HTML_TYPES and depth < self.site.max_depth
+        links = self._links_of(response) if kind in HTML_TYPES else ()
         self.pages += 1
-        yield self._item(response, kind, depth)
+        yield self._item(response, kind, depth, links)
         if self.pages >= self.site.max_pages:
             raise CloseSpider(MAX_PAGES_REASON)
-        if kind in HTML_TYPES and depth < self.site.max_depth:
-            yield from self._follow(response)
+        if follow:
+            yield from self._requests(links)
+
+    def _unchanged(self, response: Response) -> Iterator[Any]:
+        """A 304: the page is as the last crawl saw it; go on from the links it had then."""
+        known = self.known.get(canonical_url(response.url), KnownPage())
+        if not self._mark_yielded(response.url):
+            return
+        depth = int(response.meta.get("depth", 0))
+        self.pages += 1
+        self.unchanged += 1
+        yield self._item(response, "", depth, known.links, unchanged=True)
+        if self.pages >= self.site.max_pages:
+            raise CloseSpider(MAX_PAGES_REASON)
+        if depth < self.site.max_depth:
+            yield from self._requests(known.links)
 
     def on_failure(self, failure: Failure) -> None:
         reason, status = describe_failure(failure)
@@ -107,20 +144,25 @@ class SiteSpider(scrapy.Spider):
     def report(self, url: str, reason: str, status: int | None = None) -> None:
         """Count a URL that gave no page and tell the caller why."""
         self.errors += 1
-        if status in BLOCKED_STATUSES:
-            self.blocked += 1
+        kind = classify(reason, status)
+        if kind != "other":
+            setattr(self, kind, getattr(self, kind) + 1)
         if self.hooks.on_error is not None:
             self.hooks.on_error(self.site.id, url, reason)
 
-    def _follow(self, response: Response) -> Iterator[scrapy.Request]:
+    def _links_of(self, response: Response) -> tuple[str, ...]:
+        """The page's links this spider may follow, without fragments, in page order."""
         try:
             links = self._links.extract_links(response)
         except Exception:  # lxml can choke on broken markup; the page itself was fine
             self.report(response.url, "links unreadable")
-            return
-        for link in links:
-            url = urldefrag(link.url).url
-            if self.allows(url) and self._mark_seen(url):
+            return ()
+        urls = (urldefrag(link.url).url for link in links)
+        return tuple(dict.fromkeys(url for url in urls if self.allows(url)))
+
+    def _requests(self, links: tuple[str, ...]) -> Iterator[scrapy.Request]:
+        for url in links:
+            if self._mark_seen(url):
                 yield self._request(url)
 
     def allows(self, url: str) -> bool:
@@ -132,8 +174,21 @@ class SiteSpider(scrapy.Spider):
         return any(host == d or host.endswith("." + d) for d in self._domains)
 
     def _request(self, url: str) -> scrapy.Request:
-        meta = {"playwright": True} if self.site.render == "browser" else {}
-        return scrapy.Request(url, callback=self.parse, errback=self.on_failure, meta=meta)
+        if self.site.render == "browser":
+            from spiders.browser import request_meta
+
+            return scrapy.Request(url, callback=self.parse, errback=self.on_failure, meta=request_meta(self.site))
+        headers, meta = {}, {}
+        known = self.known.get(canonical_url(url))
+        if known and (known.etag or known.last_modified):
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+            meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(
+            url, callback=self.parse, errback=self.on_failure, headers=headers, meta=meta, cookies=self._cookies
+        )
 
     def _mark_seen(self, url: str) -> bool:
         return _mark(self._seen, url)
@@ -141,17 +196,23 @@ class SiteSpider(scrapy.Spider):
     def _mark_yielded(self, url: str) -> bool:
         return _mark(self._yielded, url)
 
-    def _item(self, response: Response, kind: str, depth: int) -> PageItem:
+    def _item(
+        self, response: Response, kind: str, depth: int, links: tuple[str, ...], unchanged: bool = False
+    ) -> PageItem:
+        redirects = response.meta.get("redirect_urls") or [response.request.url if response.request else response.url]
         return PageItem(
             site=self.site.id,
             url=response.url,
             status=response.status,
             content_type=kind,
-            body=response.body,
+            body=b"" if unchanged else response.body,
             fetched_at=datetime.now(timezone.utc),
             depth=depth,
             headers=_headers(response),
             encoding=response.encoding if isinstance(response, TextResponse) else "utf-8",
+            requested_url=redirects[0],
+            unchanged=unchanged,
+            links=links,
         )
 
     def _headers_received(self, headers: Any, body_length: Any, request: scrapy.Request, spider: Any) -> None:
@@ -165,6 +226,15 @@ class SiteSpider(scrapy.Spider):
     def _closed(self, spider: Any, reason: str) -> None:
         if spider is self:
             self.finish_reason = reason
+
+
+def _http_cookies(site: Site) -> list[dict[str, Any]]:
+    """The cookies a plain-HTTP site sends (browser sites carry theirs in the browser context)."""
+    if not site.cookies_file or site.render == "browser":
+        return []
+    from spiders.cookies import load_cookies
+
+    return [c.for_scrapy() for c in load_cookies(site.cookies_file).cookies]
 
 
 def _mark(seen: set[str], url: str) -> bool:

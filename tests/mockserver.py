@@ -8,21 +8,34 @@ Crawls run against it instead of the network. Besides the static files
 - ``/garbage``: random bytes declared as ``text/html``;
 - ``/big`` and ``/big-stream``: 11 MiB of HTML, with and without Content-Length;
 - ``/image.png`` and ``/blob``: non-HTML (PNG; a PDF at an address without extension);
-- ``/moved``: a 301 to ``/moved-target.html``.
+- ``/moved``: a 301 to ``/moved-target.html``;
+- ``/members/...``: the files under ``tests/site/members/`` only with the cookie
+  ``session=letmein`` (:data:`MEMBER_COOKIE`), else 403;
+- ``/limited?key=K``: 429 with ``Retry-After: 1`` the first time a key is asked for, then 200;
+- ``/challenge``: a bot wall (503, ``cf-mitigated: challenge``, "Just a moment...");
+- ``/dynamic/<name>``: the body a test put in ``server.dynamic[name]``, with an ETag and
+  Last-Modified, answering a matching conditional request with 304.
+
+Every request is logged (``server.requests``, ``server.requests_to(path)``) so a
+test can check what the crawler sent.
 
 Use it as a context manager, or through the ``mockserver`` fixture in ``tests/conftest.py``.
 """
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import random
 import socket
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+MEMBER_COOKIE = ("session", "letmein")
+DYNAMIC_LAST_MODIFIED = "Wed, 21 Oct 2026 07:28:00 GMT"
 SITE_DIR = Path(__file__).parent / "site"
 BIG_BYTES = 11 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -43,6 +56,18 @@ class _SiteServer(ThreadingHTTPServer):
         self.site_dir = site_dir.resolve()
         self.slow_seconds = slow_seconds
         self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.requests: list[Logged] = []
+        self.limited_keys: set[str] = set()
+        self.dynamic: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Logged:
+    path: str
+    query: str
+    headers: dict[str, str]
+    status: int
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,8 +80,22 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the crawler hung up (timeout, size cap, stopped download): expected
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        parts = urlsplit(self.path)
+        with self.server.lock:
+            self.server.requests.append(Logged(parts.path, parts.query, {k.lower(): v for k, v in self.headers.items()}, code))
+        super().send_response(code, message)
+
     def _route(self, path: str) -> None:
-        if path.startswith("/status/") and path[8:].isdigit():
+        if path.startswith("/members/"):
+            self._members(path)
+        elif path == "/limited":
+            self._limited()
+        elif path == "/challenge":
+            self._challenge()
+        elif path.startswith("/dynamic/"):
+            self._dynamic(path.removeprefix("/dynamic/"))
+        elif path.startswith("/status/") and path[8:].isdigit():
             self._send(int(path[8:]), b"<html><body><p>status page</p></body></html>", "text/html; charset=utf-8")
         elif path == "/slow":
             self.server.stopping.wait(self.server.slow_seconds)
@@ -73,6 +112,57 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect("/moved-target.html")
         else:
             self._send_file(path)
+
+    def _members(self, path: str) -> None:
+        name, value = MEMBER_COOKIE
+        if f"{name}={value}" not in self.headers.get("Cookie", ""):
+            self._send(403, b"<html><body><p>members only: log in</p></body></html>", "text/html; charset=utf-8")
+            return
+        self._send_file(path)
+
+    def _limited(self) -> None:
+        key = parse_qs(urlsplit(self.path).query).get("key", [""])[0]
+        with self.server.lock:
+            first = key not in self.server.limited_keys
+            self.server.limited_keys.add(key)
+        if first:
+            self.send_response(429)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = f"<html><body><h1>Rate-limited page {key}</h1><p>Served on the second try.</p></body></html>"
+        self._send(200, body.encode(), "text/html; charset=utf-8")
+
+    def _challenge(self) -> None:
+        body = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
+        self.send_response(503)
+        self.send_header("cf-mitigated", "challenge")
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _dynamic(self, name: str) -> None:
+        with self.server.lock:
+            text = self.server.dynamic.get(name)
+        if text is None:
+            self._send(404, b"<html><body><p>not found</p></body></html>", "text/html; charset=utf-8")
+            return
+        body = text.replace("@PORT@", str(self.server.server_address[1])).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", DYNAMIC_LAST_MODIFIED)
+        self.end_headers()
+        self.wfile.write(body)
 
     def _send_file(self, path: str) -> None:
         relative = path.lstrip("/") or "index.html"
@@ -127,6 +217,16 @@ class MockServer:
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
+
+    @property
+    def dynamic(self) -> dict[str, str]:
+        """Pages served at ``/dynamic/<name>``: set or change one to change the site between crawls."""
+        return self._server.dynamic
+
+    def requests_to(self, path: str) -> list[Logged]:
+        """Every request for ``path`` so far (any query), oldest first."""
+        with self._server.lock:
+            return [r for r in self._server.requests if r.path == path]
 
     def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}/{path.lstrip('/')}"

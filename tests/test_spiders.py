@@ -24,7 +24,7 @@ from spiders.items import PageItem
 from spiders.site import SiteSpider, looks_garbled
 from tests.mockserver import MockServer, closed_port
 
-FAST = {"DOWNLOAD_TIMEOUT": 1, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0}
+FAST = {"DOWNLOAD_TIMEOUT": 1, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "RETRY_BACKOFF_BASE": 0.05}
 CHILD_TIMEOUT_S = 90
 CHROMIUM = os.environ.get("DOXWATCH_CHROMIUM", "/usr/bin/chromium")
 
@@ -169,7 +169,15 @@ def test_each_url_is_fetched_once_whatever_its_fragment_or_tracker(full: dict[st
 
 def test_stats_and_progress_agree_with_what_arrived(full: dict[str, Any]) -> None:
     stats = full["stats"]["full"]
-    assert stats == {"pages": 6, "errors": 9, "blocked": 1, "finish_reason": "finished"}
+    assert stats == {
+        "pages": 6,
+        "errors": 9,
+        "blocked": 1,  # the 403
+        "broken": 3,  # the 500, the timeout, the dead port
+        "robots": 1,
+        "unchanged": 0,
+        "finish_reason": "finished",
+    }
     assert full["progress"] == [["full", n, 500] for n in range(1, 7)]
 
 

@@ -1,0 +1,163 @@
+"""``doxwatch run``, ``doxwatch status`` and ``doxwatch evidence``: watching around the clock."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+# The Context of scanner/cli.py arrives as ctx.obj; importing that module here would be circular.
+pass_ctx = click.pass_obj
+Context = Any
+
+
+@click.command()
+@click.option("--max-parallel", default=2, show_default=True, type=click.IntRange(1, 16), help="Crawls at once (each is a process).")
+@pass_ctx
+def run(ctx: Context, max_parallel: int) -> None:
+    """Watch every site on its schedule until stopped (SIGTERM or Ctrl-C).
+
+    Each site is crawled on its `schedule` (a new site at once), alerts go out
+    after each crawl, and the next runs are kept in the database: after
+    downtime a missed crawl runs once. Stopping interrupts running crawls
+    cleanly; what they analysed stays stored.
+
+    \b
+    Examples:
+      doxwatch run
+      doxwatch --config /etc/doxwatch.toml run --max-parallel 4
+    """
+    from scanner.schedule import SchedulerBusy, extra_jobs
+    from scanner.schedule import run as watch
+
+    settings = ctx.settings()
+    if not settings.sites:
+        raise click.ClickException(f"{settings.path}: no [[sites]] to watch; add one (see `doxwatch init`)")
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            return
+        click.echo(f"{signal.Signals(signum).name}: stopping; running crawls are interrupted and recorded", err=True)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    try:
+        watch(
+            settings,
+            stop,
+            extra_jobs=extra_jobs(settings),
+            max_parallel=max_parallel,
+            on_crawl=_echo_crawl,
+            on_ready=lambda scheduler: click.echo(
+                f"watching {len(settings.sites)} sites ({_now()}); stop with Ctrl-C or SIGTERM; see `doxwatch status`"
+            ),
+        )
+    except SchedulerBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"stopped ({_now()})")
+
+
+def _echo_crawl(site_id: str, result: Any) -> None:
+    if result is None:
+        click.echo(f"{_now()} {site_id}: crawl started")
+        return
+    line = (
+        f"{_now()} {site_id}: crawl {result.status}: {result.pages} pages ({result.unchanged} unchanged), "
+        f"{len(result.new_findings)} new findings, {result.errors} errors, {result.blocked} blocked"
+    )
+    click.echo(line)
+
+
+def _now() -> str:
+    return f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_ctx
+def status(ctx: Context, fmt: str) -> None:
+    """Per site the last crawl, its result and the next one; per person the open findings.
+
+    \b
+    Examples:
+      doxwatch status
+      doxwatch status --format json | jq '.sites[] | select(.result != "ok")'
+    """
+    from scanner.status import collect, status_json, status_text
+    from scanner.storage import open_store
+
+    settings = ctx.settings()
+    report = collect(settings, open_store(settings.storage_url))
+    if fmt == "json":
+        click.echo(json.dumps(status_json(report), ensure_ascii=False))
+    else:
+        click.echo(status_text(report))
+
+
+@click.group()
+def evidence() -> None:
+    """Evidence packages for the police or a platform's abuse team."""
+
+
+@evidence.command("export")
+@click.argument("finding_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="A new folder, or a file name ending in .zip.")
+@click.option("--redact", is_flag=True, help="Mask the matched identifiers in the report (the kept page still shows them).")
+@pass_ctx
+def evidence_export(ctx: Context, finding_id: int, out: Path, redact: bool) -> None:
+    """Write a self-contained evidence package for one finding.
+
+    The package holds an HTML report (what was found, where, when, the
+    screenshots, the identifiers, the rule's explanation, the hashes), the
+    responses as fetched, and a manifest of every file with its SHA-256.
+
+    \b
+    Examples:
+      doxwatch evidence export 42 --out kate-finding-42.zip
+      doxwatch evidence export 42 --out ./finding-42/
+    """
+    from scanner.evidence_export import EvidenceError, export
+    from scanner.storage import open_store
+
+    settings = ctx.settings()
+    try:
+        done = export(settings, open_store(settings.storage_url), finding_id, out, redact=redact)
+    except EvidenceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {done.path}: {done.files} files, {done.versions} captured versions")
+    click.echo(f"manifest SHA-256 {done.manifest_sha256} (note it down: it identifies this exact package)")
+    if not done.versions:
+        click.echo("no capture was kept for this finding (below medium, or found before captures existed)", err=True)
+
+
+@evidence.command("verify")
+@click.argument("path", type=click.Path(path_type=Path))
+def evidence_verify(path: Path) -> None:
+    """Re-hash an evidence package and say whether anything changed (exit 1 if so).
+
+    \b
+    Example:
+      doxwatch evidence verify kate-finding-42.zip
+    """
+    from scanner.evidence_export import EvidenceError, verify
+
+    try:
+        verdict = verify(path)
+    except EvidenceError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    for label, names in (("CHANGED", verdict.changed), ("MISSING", verdict.missing), ("NOT IN MANIFEST", verdict.extra)):
+        for name in names:
+            click.echo(f"{label}: {name}")
+    if verdict.ok:
+        click.echo(f"OK: {verdict.checked} files match the manifest (manifest SHA-256 {verdict.manifest_sha256})")
+        return
+    click.echo(f"FAILED: the package changed since it was exported (manifest SHA-256 {verdict.manifest_sha256})")
+    sys.exit(1)
