@@ -101,7 +101,7 @@ def _found_at(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _context(finding: FindingRow, person: Person, redact: bool) -> dict[str, object]:
+def finding_context(finding: FindingRow, person: Person, redact: bool) -> dict[str, object]:
     hide = _redactor(finding, person) if redact else (lambda s: s)
     url = clean(finding.url, one_line=True)
     shown_url = hide(url)
@@ -128,10 +128,19 @@ def _context(finding: FindingRow, person: Person, redact: bool) -> dict[str, obj
 
 def render_alert(finding: FindingRow, person: Person, *, redact: bool) -> RenderedMessage:
     """Subject, plain text and HTML for one finding, addressed to the person it is about."""
-    ctx = _context(finding, person, redact)
+    ctx = finding_context(finding, person, redact)
     subject = f"doxwatch {ctx['severity']}: {ctx['name']} exposed on {ctx['site']} ({ctx['host']})"
     return RenderedMessage(
         subject=clean(subject, one_line=True),
         text=_ENV.get_template("alert.txt.j2").render(**ctx),
         html=_ENV.get_template("alert.html.j2").render(**ctx),
+    )
+
+
+def render_message(template: str, subject: str, **context: object) -> RenderedMessage:
+    """Render ``<template>.txt.j2`` and ``<template>.html.j2`` (bundles, digests) with one context."""
+    return RenderedMessage(
+        subject=clean(subject, one_line=True),
+        text=_ENV.get_template(f"{template}.txt.j2").render(**context),
+        html=_ENV.get_template(f"{template}.html.j2").render(**context),
     )

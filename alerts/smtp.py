@@ -99,6 +99,7 @@ class EmailSender:
         msg["Message-ID"] = row.message_id
         # Tells mail servers and auto-responders that a program, not a person, sent it.
         msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Doxwatch-Kind"] = row.kind or "alert"  # alert | bundle | digest: for mail filters
         msg.set_content(row.body_text, cte="quoted-printable")
         msg.add_alternative(row.body_html, subtype="html", cte="quoted-printable")
         return msg

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from alerts.render import render_alert
 from alerts.smtp import EmailSender
 from rules.model import Hit, Match, Severity
 from scanner.config import settings_from, validate
-from scanner.storage import FindingRow, Store, open_store
+from scanner.storage import FindingRow, Store, open_store, utcnow
 from tests.smtp_server import PasswordCheck, RecordingHandler, SilentServer, SmtpServer, free_port, self_signed
 
 PAGE_URL = "http://127.0.0.1:8123/thread/42"
@@ -292,13 +293,17 @@ def test_queueing_twice_adds_nothing(tmp_path: Path) -> None:
     assert all(re.fullmatch(rf"<finding-{finding.id}-[0-9a-f]{{24}}@doxwatch>", i) for i in ids)
 
 
-def test_only_findings_at_or_above_min_severity_are_queued(tmp_path: Path) -> None:
+def test_only_findings_at_or_above_the_immediate_threshold_are_queued(tmp_path: Path) -> None:
     settings, store = setup(tmp_path)
     low = add(store, kate_hit(severity=Severity.LOW), url=PAGE_URL + "?p=1")
     medium = add(store, kate_hit(severity=Severity.MEDIUM), url=PAGE_URL + "?p=2")
-    assert [r.finding_id for r in queue_alerts(store, [low, medium], settings)] == [medium.id]
-    strict = make_settings(tmp_path, alerts={"min_severity": "high"})
     high = add(store, kate_hit(severity=Severity.HIGH), url=PAGE_URL + "?p=3")
+    # default: immediate_severity = "high"; medium waits for the digest
+    assert [r.finding_id for r in queue_alerts(store, [low, medium], settings)] == []
+    eager = make_settings(tmp_path, alerts={"immediate_severity": "medium"})
+    assert [r.finding_id for r in queue_alerts(store, [low, medium], eager)] == [medium.id]
+    # min_severity still caps everything: nothing below it is e-mailed at all
+    strict = make_settings(tmp_path, alerts={"min_severity": "high", "immediate_severity": "low"})
     assert [r.finding_id for r in queue_alerts(store, [low, medium, high], strict)] == [high.id]
 
 
@@ -331,8 +336,10 @@ def test_server_down_then_back_delivers_exactly_once(tmp_path: Path) -> None:
     assert row.last_error and "cannot connect" in row.last_error
 
     with SmtpServer(port=port) as server:
-        assert flush(store, sender) == FlushResult(sent=1, failed=0, waiting=0)
-        assert flush(store, sender) == FlushResult(sent=0, failed=0, waiting=0)
+        # the back-off holds the message for a minute; `doxwatch alerts flush` (force) sends it now
+        assert flush(store, sender) == FlushResult(sent=0, failed=0, waiting=1)
+        assert flush(store, sender, force=True) == FlushResult(sent=1, failed=0, waiting=0)
+        assert flush(store, sender, force=True) == FlushResult(sent=0, failed=0, waiting=0)
     assert len(server.handler.with_message_id(queued.message_id)) == 1
     assert len(server.handler.received) == 1
     [row] = store.outbox(status="sent")
@@ -346,8 +353,10 @@ def test_server_down_stops_the_flush_after_the_first_failure(tmp_path: Path) -> 
     queue_alerts(store, [add(store, kate_hit())], settings)
     assert flush(store, EmailSender.from_settings(settings)) == FlushResult(sent=0, failed=0, waiting=2)
     assert [r.attempts for r in store.outbox()] == [1, 0]
+    assert all(r.next_attempt_at is not None for r in store.outbox())  # both wait out the back-off
     with SmtpServer(port=port) as server:
-        assert flush(store, EmailSender.from_settings(settings)) == FlushResult(sent=2, failed=0, waiting=0)
+        later = utcnow() + timedelta(minutes=2)
+        assert flush(store, EmailSender.from_settings(settings), now=later) == FlushResult(sent=2, failed=0, waiting=0)
     assert sorted(r.rcpt_tos[0] for r in server.handler.received) == ["kate@example.org", RECIPIENT]
     assert len({r.peer for r in server.handler.received}) == 1  # one connection for the whole flush
 
@@ -376,7 +385,8 @@ def test_4xx_recipient_is_retried_on_the_next_flush(tmp_path: Path) -> None:
         [row] = store.outbox()
         assert row.recipient == RECIPIENT and row.attempts == 1 and "451" in (row.last_error or "")
         handler.reject.clear()
-        assert flush(store, sender) == FlushResult(sent=1, failed=0, waiting=0)
+        assert flush(store, sender) == FlushResult(sent=0, failed=0, waiting=1)  # not before its back-off
+        assert flush(store, sender, now=utcnow() + timedelta(minutes=2)) == FlushResult(sent=1, failed=0, waiting=0)
     assert sorted(r.rcpt_tos[0] for r in handler.received) == ["kate@example.org", RECIPIENT]
 
 
