@@ -3,7 +3,8 @@
 Each table maps a canonical short form (what goes into an address key) to the
 spellings a page may use instead: ``St``/``Street``/``Str``, ``N``/``North``.
 Appendix C1 (street suffixes), C2 (secondary unit designators) and the
-directionals of section 233, plus a few British suffixes, and the US states.
+directionals of section 233, plus a few British suffixes, the US states and
+the Canadian provinces and territories (Canada Post's two-letter symbols).
 Pages also write a dot after an abbreviation; the matcher allows it.
 """
 from __future__ import annotations
@@ -242,6 +243,19 @@ wa washington
 wv west-virginia
 wi wisconsin
 wy wyoming
+ab alberta
+bc british-columbia
+mb manitoba
+nb new-brunswick
+nl newfoundland newfoundland-and-labrador
+ns nova-scotia
+nt northwest-territories
+nu nunavut
+on ontario
+pe prince-edward-island pei
+qc quebec que
+sk saskatchewan
+yt yukon
 """
 
 
@@ -281,7 +295,7 @@ def canonical(table: str, word: str) -> str | None:
 
 def spellings_regex(table: str, canonical_form: str) -> str:
     """A regex for every spelling of ``canonical_form``, each optionally followed by a dot."""
-    return alternatives(_TABLES[table][canonical_form])
+    return alternatives(_TABLES[table].get(canonical_form, (canonical_form,)))
 
 
 def any_regex(table: str) -> str:

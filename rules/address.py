@@ -16,15 +16,22 @@ import usaddress
 
 from rules import abbrev
 
-_NUMBER = re.compile(r"(\d+)\s?([A-Za-z])?")
-_NUMBER_FIRST = re.compile(r"(\d+[A-Za-z]?)\s+(.+)")
-_NUMBER_AFTER = re.compile(r"(.+?)\s+(\d+[A-Za-z]?)")
+_NUMBER = re.compile(r"(\d+)(?:\s?([A-Za-z])\b)?")
+_RANGE = r"(?:\s*[-\u2013]\s*\d+[A-Za-z]?)?"  # "86-90 Paul Street": the building spans several numbers
+_NUMBER_FIRST = re.compile(rf"(\d+[A-Za-z]?){_RANGE}\s+(.+)")
+_NUMBER_AFTER = re.compile(rf"(.+?)\s+(\d+[A-Za-z]?){_RANGE}")
+#: Postcodes: UK, Canada, US ZIP(+4), and the common continental forms ("113 29", "1011 MH", "B-8790", "74-200").
 _POSTCODE = re.compile(
-    r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|[A-Z]\d[A-Z]\s*\d[A-Z]\d|\d{4,6}(?:-\d{3,4})?)\b", re.IGNORECASE
+    r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|[A-Z]\d[A-Z]\s*\d[A-Z]\d|\d{4}\s?[A-Z]{2}(?![A-Z])"
+    r"|\d{4,6}(?:-\d{3,4})?|\d{3}\s\d{2}|[A-Z]{1,2}-\d{4,5}|\d{2}-\d{3})\b", re.IGNORECASE
 )
+_CA_POSTCODE = re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d\b", re.IGNORECASE)
 _SEP = r"(?:\s*,\s*|\s+)"
 #: How far before a house number a "Street 12" address may start.
 LOOKBACK = 120
+#: A house number or another direction just before a street name: "1725 Halsted St", "S Halsted St".
+_NUMBER_BEFORE = re.compile(rf"(?:\d[A-Za-z]?\s*[,.#-]?|(?<![\w.]){abbrev.any_regex('directional')})\s*$", re.IGNORECASE)
+_HOUSE_NUMBER_AFTER = re.compile(r"\s*(?:no\.?\s*)?\d+[A-Za-z]?\b", re.IGNORECASE)
 #: How far after the street a city or postcode may follow other words ("..., Marylebone, London").
 PLACE_WINDOW = 40
 
@@ -83,6 +90,11 @@ def _parse_us(raw: str) -> AddressParts | None:
     if occupancy and abbrev.canonical("unit", occupancy) is None:
         return None  # "London NW1 6XE" read as a unit: not a US address
     unit = " ".join(filter(None, (abbrev.canonical("unit", occupancy) or "", tags.get("OccupancyIdentifier", ""))))
+    postcode = tags.get("ZipCode", "")
+    canadian = _CA_POSTCODE.search(raw)
+    if canadian:  # usaddress reads "Toronto ON M4V 1E2" as a unit number
+        postcode = canadian.group()
+        unit = "" if _words(unit) == _words(postcode) else unit
     return AddressParts(
         number=number.lower(),
         name=_words(name),
@@ -93,8 +105,8 @@ def _parse_us(raw: str) -> AddressParts | None:
         unit=_words(unit.replace("#", " ")),
         city=_words(tags.get("PlaceName", "")),
         state=_canon("state", tags.get("StateName", "")),
-        postcode=_words(tags.get("ZipCode", "")),
-        us=True,
+        postcode=_words(postcode),
+        us=not canadian,
     )
 
 
@@ -133,6 +145,9 @@ def _place(pieces: list[str]) -> tuple[str, str]:
         if found and not postcode:
             postcode = _words(found.group())
             piece = piece[: found.start()] + piece[found.end() :]
+        words = piece.split()
+        if len(words) > 1 and abbrev.canonical("state", words[-1]):  # "Toronto ON": the province is not the city
+            piece = " ".join(words[:-1])
         if piece.strip() and not city:
             city = _words(piece)
     return city, postcode
@@ -159,8 +174,8 @@ class AddressPattern:
         self.identifier = parts.key
         self.needs_place = not (parts.us and parts.number_first)
         street = _street_regex(parts)
-        if parts.number_first:
-            self.street = re.compile(r"(?<![\w.-])" + street, re.IGNORECASE)
+        if parts.number_first:  # "86-90 Paul Street" is number 90 too; "F-90" is not
+            self.street = re.compile(r"(?<![\w.])(?<![^\W\d]-)" + street, re.IGNORECASE)
         else:
             self.street = re.compile(r"(?<![\w.-])" + street + r"\Z", re.IGNORECASE)
         self.tail = re.compile(_tail_regex(parts), re.IGNORECASE)
@@ -168,6 +183,8 @@ class AddressPattern:
         self.other_type = re.compile(r"\s+" + abbrev.any_regex("suffix"), re.IGNORECASE) if parts.suffix else None
         place = _places(parts)
         self.place = re.compile(r"\b(?:" + "|".join(place) + r")\b", re.IGNORECASE) if place else None
+        #: Street name and type without a house number ("Halsted St"), for a weaker, partial match.
+        self.partial = re.compile(_partial_regex(parts), re.IGNORECASE) if self.place is not None else None
 
     def match_at(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         """The address span around the house number found at ``text[start:end]``, or None."""
@@ -193,6 +210,23 @@ class AddressPattern:
             tail_end -= 1
         return street.start(), tail_end
 
+    def match_partial(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """The span of street and place around the street name found at ``text[start:end]``, without a house number.
+
+        "Halsted Street in Chicago" counts; "1725 N Halsted St, Chicago" (another
+        house on the street) does not, and neither does the street alone.
+        """
+        if self.partial is None:
+            return None
+        street = next((m for m in self.partial.finditer(text, max(0, start - LOOKBACK // 4), min(len(text), end + 60))
+                       if m.start() <= start < m.end()), None)
+        if street is None or _NUMBER_BEFORE.search(text, max(0, street.start() - 16), street.start()):
+            return None
+        if not self.parts.number_first and _HOUSE_NUMBER_AFTER.match(text, street.end()):  # "Lindenweg 14"
+            return None
+        place_end = self._place_nearby(text, street.end())
+        return (street.start(), place_end) if place_end is not None else None
+
     def _place_nearby(self, text: str, start: int) -> int | None:
         """End of the city/postcode a few words on ("221B Baker St, Marylebone, London"), same line and sentence."""
         window = text[start : start + PLACE_WINDOW]
@@ -205,6 +239,7 @@ def _street_regex(parts: AddressParts) -> str:
     number = _NUMBER.fullmatch(parts.number)
     assert number is not None
     number_re = re.escape(number.group(1)) + (r"\s?" + re.escape(number.group(2)) if number.group(2) else "") + r"\b"
+    number_re += _RANGE + r"\b"
     predir = abbrev.spellings_regex("directional", parts.predir) if parts.predir else abbrev.any_regex("directional")
     name = _phrase(parts.name) + r"\b"
     if parts.pretype:
@@ -216,11 +251,25 @@ def _street_regex(parts: AddressParts) -> str:
     return rf"{number_re}\s+{street}" if parts.number_first else rf"{street}\s+{number_re}"
 
 
+def _partial_regex(parts: AddressParts) -> str:
+    predir = abbrev.spellings_regex("directional", parts.predir) if parts.predir else abbrev.any_regex("directional")
+    name = _phrase(parts.name) + r"\b"
+    if parts.pretype:
+        name = abbrev.spellings_regex("suffix", parts.pretype) + r"\s+" + name
+    street = rf"(?<![\w.-])(?:{predir}\s*)?{name}"
+    if parts.suffix:
+        street += r"\s+" + abbrev.spellings_regex("suffix", parts.suffix)
+    elif parts.number_first:
+        return r"(?!x)x"  # "1723 Halsted" without a street type: the name alone is too little to go on
+    return street + r"(?![\w-])"
+
+
 def _tail_regex(parts: AddressParts) -> str:
     unit = rf"(?:{_SEP}(?:#\s*[\w-]+|{abbrev.any_regex('unit')}\s*#?\s*[\w-]+\b))?"
     places = _places(parts)
     if parts.state:
-        places.append(abbrev.spellings_regex("state", parts.state))
+        known = abbrev.canonical("state", parts.state) == parts.state
+        places.append(abbrev.spellings_regex("state", parts.state) if known else _phrase(parts.state))
     if not places:
         return unit
     return unit + rf"(?:{_SEP}(?:" + "|".join(places) + r")(?![\w-]))*"

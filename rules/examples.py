@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rules.engine import Engine
-from rules.schema import TEST_IDENTITY
+from rules.schema import TEST_IDENTITY, ExamplePage
 from rules.text import extract_page
 
 EXAMPLE_URL = "https://forum.example.org/thread/1"
@@ -37,7 +37,8 @@ def run_examples(rule_dirs: Sequence[Path] = (), engine: Engine | None = None) -
     results = []
     for rule in engine.rules:
         for expect, pages in (("fires", rule.examples.fires), ("quiet", rule.examples.quiet)):
-            for text in pages:
-                hits = engine.analyse(extract_page(text, EXAMPLE_URL), [TEST_IDENTITY.id])
+            for example in pages:
+                text, url = (example.page, example.url) if isinstance(example, ExamplePage) else (example, EXAMPLE_URL)
+                hits = engine.analyse(extract_page(text, url), [TEST_IDENTITY.id])
                 results.append(ExampleResult(rule.id, expect, text, hits[0].rule if hits else None))
     return results

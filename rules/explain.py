@@ -10,7 +10,7 @@ import string
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from rules.model import KINDS, Kind, Severity
+from rules.model import KINDS, Kind, Match, Severity, Signal
 
 KIND_LABELS: Mapping[Kind, str] = {
     "name": "name",
@@ -31,6 +31,8 @@ FIELDS: Mapping[str, str] = {
     "severity": "info, low, medium or high",
     "url": "the page address",
     "host": "the page's host name",
+    "signals": 'the context words found near the matches: \'"pay her a visit" (doxing)\', or "no telling words"',
+    "labels": 'what the user labelled the matched values: "home address", "work phone number", or ""',
 }
 
 
@@ -58,9 +60,15 @@ def human_list(items: Iterable[str]) -> str:
 
 
 def fields(person: str, person_id: str, kinds: Iterable[Kind], count: int, rule: str,
-           severity: Severity, url: str) -> dict[str, object]:
+           severity: Severity, url: str, signals: Iterable[Signal] = (),
+           matches: Iterable[Match] = ()) -> dict[str, object]:
     """The values for every field of :data:`FIELDS`."""
     ordered = [k for k in KINDS if k in set(kinds)]
+    said = [f'"{" ".join(s.text.split())}" ({s.group})' for s in signals if s.start >= 0 and s.weight > 0]
+    labels = dict.fromkeys(
+        f"{'public ' if m.public else ''}{m.label + ' ' if m.label else ''}{KIND_LABELS[m.kind]}"
+        for m in matches if m.label or m.public
+    )
     others = [k for k in ordered if k != "name"]
     return {
         "person": person,
@@ -72,6 +80,8 @@ def fields(person: str, person_id: str, kinds: Iterable[Kind], count: int, rule:
         "severity": severity.value,
         "url": url,
         "host": urlsplit(url).hostname or url,
+        "signals": human_list(dict.fromkeys(said)) or "no telling words",
+        "labels": human_list(labels),
     }
 
 

@@ -1,12 +1,14 @@
 """The watchlist, normalised and compiled once, for detectors to look things up in.
 
-Every watched value is turned into its normal form (see :mod:`rules.normalise`
-and :mod:`rules.address`) when the engine starts, never per page. Detectors
-ask two kinds of question: "which people own this normalised value?"
-(:meth:`WatchIndex.owners`) and "where on this page is a watched name or house
-number?" (:meth:`WatchIndex.find_names`, :meth:`WatchIndex.find_house_numbers`,
-each one regex pass for the whole watchlist). Keeping that interface small
-is what lets a later version swap the regexes for an Aho-Corasick automaton.
+Every watched value is turned into its normal form (see :mod:`rules.normalise`,
+:mod:`rules.names` and :mod:`rules.address`) when the engine starts, never per
+page. Detectors work in two steps, candidates first: one pass over the page
+finds the cheap tokens a watched value must contain (a name's surname or given
+name, a house number, a street name, the last digits of a phone number), and
+only there does the expensive check run (the name's full pattern, the address
+parser's pattern, NER). The candidate finders (:meth:`WatchIndex.find_name_anchors`,
+:meth:`WatchIndex.find_house_numbers`, :meth:`WatchIndex.find_street_names`) are
+the whole interface a faster multi-pattern automaton has to provide.
 """
 from __future__ import annotations
 
@@ -21,20 +23,33 @@ import phonenumbers
 from rules import normalise
 from rules.address import AddressPattern, parse_address
 from rules.model import Kind
-from rules.watchlist import Identity
+from rules.names import WatchedName, name_regex, parse_name
+from rules.watchlist import Identity, labels_of
 
 log = logging.getLogger(__name__)
 
-_DIGITS = re.compile(r"(?<![\w.,-])\d+")
+_DIGITS = re.compile(r"(?<![\w.,])(?<![^\W\d]-)\d+")  # not inside a word or number; "86-90" counts as 90 too
 PHONE_ENDING = 7
 
 
 @dataclass(frozen=True)
 class Owner:
-    """A watched value's owner and the value's normal form (a Match's ``identifier``)."""
+    """A watched value's owner, the value's normal form (a Match's ``identifier``) and the user's labels for it."""
 
     person: str
     identifier: str
+    label: str = ""  # "home", "work" or "" (not said)
+    public: bool = False
+    expected_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    """One watched name compiled: its parts, its pattern and who is watched under it."""
+
+    name: WatchedName
+    pattern: re.Pattern[str]
+    owners: tuple[Owner, ...]
 
 
 class WatchIndex:
@@ -44,6 +59,7 @@ class WatchIndex:
         self.people: Mapping[str, Identity] = {i.id: i for i in identities}
         self._owners: dict[Kind, dict[str, list[Owner]]] = defaultdict(lambda: defaultdict(list))
         self._addresses: dict[str, dict[str, tuple[AddressPattern, list[Owner]]]] = defaultdict(dict)
+        self._names: dict[str, tuple[WatchedName, list[Owner]]] = {}
         countries: dict[str, str] = {}
         for identity in self.people.values():
             self._add_identity(identity, countries)
@@ -57,35 +73,14 @@ class WatchIndex:
         self._lookup: dict[Kind, dict[str, tuple[Owner, ...]]] = {
             kind: {key: tuple(owners) for key, owners in keyed.items()} for kind, keyed in self._owners.items()
         }
-        self._name_pattern = _trie_pattern(self._owners["name"].keys())
-        self._by_number = {
-            number: tuple((pattern, tuple(owners)) for pattern, owners in slot.values())
-            for number, slot in self._addresses.items()
-        }
+        self._compile_names()
+        self._compile_addresses()
 
-    def find_names(self, text: str) -> Iterator[tuple[int, int]]:
-        """Spans of watched names in ``text``: whole words, any case, any whitespace between words.
+    # -- candidates ------------------------------------------------------------------------
 
-        Where two watched names start at the same word, only the longest is
-        given. The regex runs case-sensitively on lower-cased text with the
-        word-start check done here, which is several times faster than
-        IGNORECASE with a look-behind.
-        """
-        if self._name_pattern is None:
-            return
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a few characters lower-case to two; keep offsets exact
-            lowered, pattern = text, re.compile(self._name_pattern.pattern, re.IGNORECASE)
-        else:
-            pattern = self._name_pattern
-        found = pattern.search(lowered)
-        while found:
-            start = found.start()
-            if start == 0 or not _is_word_char(text[start - 1]):
-                yield start, found.end()
-                found = pattern.search(lowered, found.end())
-            else:
-                found = pattern.search(lowered, start + 1)
+    def find_name_anchors(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """Spans of words that some watched name needs (a surname or a given name), each with that word."""
+        yield from _find_words(self._name_anchor_re, text)
 
     def find_house_numbers(self, text: str) -> Iterator[tuple[int, int, str]]:
         """Spans of watched house numbers (digits only), each with the number to look addresses up by."""
@@ -96,47 +91,83 @@ class WatchIndex:
             if found.group() in by_number:
                 yield found.start(), found.end(), found.group()
 
+    def find_street_names(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """Spans of the first word of a watched street name, for partial addresses (no house number)."""
+        yield from _find_words(self._street_re, text)
+
+    # -- lookups ---------------------------------------------------------------------------
+
     def owners(self, kind: Kind, key: str) -> tuple[Owner, ...]:
         """Who is watched for this normalised value (empty if nobody)."""
         return self._lookup.get(kind, {}).get(key, ())
+
+    def names(self, anchor: str) -> tuple[NameEntry, ...]:
+        """The watched names that contain the word ``anchor``."""
+        return self._by_anchor.get(anchor, ())
 
     def addresses(self, anchor: str) -> tuple[tuple[AddressPattern, tuple[Owner, ...]], ...]:
         """The watched addresses with this house number, each with its owners."""
         return self._by_number.get(anchor, ())
 
+    def streets(self, word: str) -> tuple[tuple[AddressPattern, tuple[Owner, ...]], ...]:
+        """The watched addresses whose street name starts with ``word``."""
+        return self._by_street.get(word, ())
+
     def watches(self, kind: Kind) -> bool:
         """Whether anyone is watched for ``kind``: detectors with nothing to find skip the page."""
-        return bool(self._by_number) if kind == "address" else bool(self._lookup.get(kind))
+        if kind == "address":
+            return bool(self._by_number)
+        if kind == "name":
+            return bool(self._by_anchor)
+        return bool(self._lookup.get(kind))
+
+    def expected_domains(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(person, identifier) -> the domains where the user expects that phone or address to appear."""
+        return {
+            (o.person, o.identifier): o.expected_on
+            for kind in ("phone", "address") for owners in self._lookup.get(kind, {}).values() for o in owners
+            if o.expected_on
+        } | {
+            (o.person, o.identifier): o.expected_on
+            for entries in self._by_number.values() for _, owners in entries for o in owners if o.expected_on
+        }
 
     def display_name(self, person: str) -> str:
         """How explanations refer to a person: their first watched name, else their id."""
         identity = self.people.get(person)
         return identity.names[0] if identity and identity.names else person
 
+    # -- building --------------------------------------------------------------------------
+
     def _add_identity(self, identity: Identity, countries: dict[str, str]) -> None:
         for raw in identity.names:
-            self._own("name", normalise.name_key(raw), identity.id)
+            self._add_name(raw, identity)
         for raw in identity.emails:
-            self._own("email", normalise.email_key(raw), identity.id)
+            self._own("email", normalise.email_key(raw), identity.id, raw)
         for raw in identity.usernames:
-            self._own("username", normalise.handle_key(raw), identity.id)
+            self._own("username", normalise.handle_key(raw), identity.id, raw)
         for raw in identity.photos:
-            self._own("photo", normalise.photo_key(raw), identity.id)
+            self._own("photo", normalise.photo_key(raw), identity.id, raw)
         for raw in identity.phones:
-            key = normalise.phone_key(raw, identity.phone_region)
-            self._own("phone", key, identity.id)
+            self._own("phone", normalise.phone_key(raw, identity.phone_region), identity.id, raw)
             country = _country_code(raw, identity.phone_region)
             if country:
                 countries[country] = normalise.trunk_prefix(int(country))
         for raw in identity.addresses:
             self._add_address(raw, identity)
 
-    def _own(self, kind: Kind, key: str, person: str) -> None:
-        if not key:
+    def _own(self, kind: Kind, key: str, person: str, raw: str) -> None:
+        if key:
+            _add_owner(self._owners[kind][key], _owner(person, key, raw))
+
+    def _add_name(self, raw: str, identity: Identity) -> None:
+        name = parse_name(raw)
+        if name is None:
+            log.warning("person %s: the name %s is a single word; a first name alone is never matched, so it is "
+                        "not watched (give the full name)", identity.id, mask(raw))
             return
-        owners = self._owners[kind][key]
-        if all(o.person != person for o in owners):
-            owners.append(Owner(person, key))
+        slot = self._names.setdefault(name.key, (name, []))
+        _add_owner(slot[1], Owner(identity.id, name.key))
 
     def _add_address(self, raw: str, identity: Identity) -> None:
         parts = parse_address(raw, identity.phone_region)
@@ -147,9 +178,39 @@ class WatchIndex:
         slot = self._addresses[parts.anchor]
         if parts.key not in slot:
             slot[parts.key] = (AddressPattern(parts), [])
-        owners = slot[parts.key][1]
-        if all(o.person != identity.id for o in owners):
-            owners.append(Owner(identity.id, parts.key))
+        _add_owner(slot[parts.key][1], _owner(identity.id, parts.key, raw))
+
+    def _compile_names(self) -> None:
+        by_anchor: dict[str, list[NameEntry]] = defaultdict(list)
+        for name, owners in self._names.values():
+            entry = NameEntry(name, re.compile(name_regex(name), re.IGNORECASE), tuple(owners))
+            for anchor in name.anchors:
+                by_anchor[anchor].append(entry)
+        self._by_anchor = {anchor: tuple(entries) for anchor, entries in by_anchor.items()}
+        self._name_anchor_re = _word_pattern(self._by_anchor)
+
+    def _compile_addresses(self) -> None:
+        self._by_number = {
+            number: tuple((pattern, tuple(owners)) for pattern, owners in slot.values())
+            for number, slot in self._addresses.items()
+        }
+        by_street: dict[str, list[tuple[AddressPattern, tuple[Owner, ...]]]] = defaultdict(list)
+        for entries in self._by_number.values():
+            for pattern, owners in entries:
+                if pattern.partial is not None:
+                    by_street[pattern.parts.name.split()[0]].append((pattern, owners))
+        self._by_street = {word: tuple(entries) for word, entries in by_street.items()}
+        self._street_re = _word_pattern(self._by_street)
+
+
+def _owner(person: str, key: str, raw: str) -> Owner:
+    label, public, expected_on = labels_of(raw)
+    return Owner(person, key, label, public, expected_on)
+
+
+def _add_owner(owners: list[Owner], owner: Owner) -> None:
+    if all(o.person != owner.person for o in owners):
+        owners.append(owner)
 
 
 def _country_code(raw: str, region: str) -> str | None:
@@ -159,37 +220,38 @@ def _country_code(raw: str, region: str) -> str | None:
         return None
 
 
-def _trie_pattern(keys: Iterable[str]) -> re.Pattern[str] | None:
-    """One case-insensitive regex for every watched name, shaped as a word trie.
-
-    ``kate isaacs`` and ``kate okafor`` share the ``kate`` branch, so the regex
-    engine tries each page position against the trie, not against every name.
-    """
-    trie: dict[str, dict] = {}
-    for key in keys:
-        node = trie
-        for word in key.split():
-            node = node.setdefault(word, {})
-        node[""] = {}
-    if not trie:
+def _word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for a set of lower-case words, longest first, matched where a word ends."""
+    words = sorted(set(words), key=lambda w: (-len(w), w))
+    if not words:
         return None
-    return re.compile(_trie_regex(trie) + r"(?!\w)")
+    escaped = (re.sub("['’]", lambda _: "['’]", re.escape(w)) for w in words)
+    return re.compile("(?:" + "|".join(escaped) + r")(?!\w)")
+
+
+def _find_words(pattern: re.Pattern[str] | None, text: str) -> Iterator[tuple[int, int, str]]:
+    """Whole-word hits of ``pattern`` in ``text``, any case.
+
+    The regex runs case-sensitively on lower-cased text with the word-start
+    check done here, several times faster than IGNORECASE with a look-behind.
+    """
+    if pattern is None:
+        return
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lower-case to two; keep offsets exact
+        lowered, pattern = text, re.compile(pattern.pattern, re.IGNORECASE)
+    found = pattern.search(lowered)
+    while found:
+        start = found.start()
+        if start == 0 or not _is_word_char(text[start - 1]):
+            yield start, found.end(), found.group().lower().replace("’", "'")
+            found = pattern.search(lowered, found.end())
+        else:
+            found = pattern.search(lowered, start + 1)
 
 
 def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
-
-
-def _trie_regex(node: Mapping[str, Mapping]) -> str:
-    branches = []
-    for word in sorted((w for w in node if w), key=lambda w: (-len(w), w)):
-        child = node[word]
-        rest = _trie_regex(child) if any(child) else ""
-        word_re = re.escape(word).replace("'", "['\u2019]")
-        if rest:
-            rest = rf"(?:\s+{rest})" + ("?" if "" in child else "")
-        branches.append(word_re + rest)
-    return "(?:" + "|".join(branches) + ")"
 
 
 def mask(value: str) -> str:

@@ -64,6 +64,8 @@ class PageText:
     links: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
     title: str = ""
+    #: What kind of page this is, where the crawler knows ("forum", "paste", "news", "contact", ...); "" if not.
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,25 @@ class Match:
     person: str
     identifier: str
     detector: str
+    #: The user's label of the watched value: "home", "work" or "" (not said).
+    label: str = ""
+    #: The value is marked public, or this page is on one of its ``expected_on`` domains.
+    public: bool = False
+    #: A weaker match: a name as initial + surname, a street and town without the house number.
+    weak: bool = False
+    #: How the page wrote it, when not plainly ("nickname", "spelled digits", "surname first", ...).
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A context word or phrase near a person's matches, and how much it moved the score."""
+
+    group: str  # "doxing", "threat", "sexual", "reporting", "page:contact", ...
+    text: str  # as it stands on the page (or the URL part, for the page's kind)
+    weight: float
+    start: int = -1
+    end: int = -1
 
 
 @dataclass(frozen=True)
@@ -98,6 +119,10 @@ class Hit:
     explanation: str
     headline: str = ""
     context: tuple[str, ...] = field(default=())
+    #: The context words found near the matches, each with its weight.
+    signals: tuple[Signal, ...] = ()
+    #: How the score came about, one line each: the rule's base, each signal, weak matches, extra kinds.
+    reasons: tuple[str, ...] = ()
 
     @property
     def identifiers(self) -> tuple[str, ...]:

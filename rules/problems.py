@@ -34,8 +34,11 @@ class Problem:
 
 
 def key_path(loc: tuple[Any, ...]) -> str:
+    """``people[0].phones[1].kind`` from pydantic's location; union tags such as ``(table)`` are left out."""
     parts: list[str] = []
     for item in loc:
+        if isinstance(item, str) and item.startswith("(") and item.endswith(")"):
+            continue
         if isinstance(item, int):
             parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
         else:
@@ -47,16 +50,26 @@ def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     """The keys the mapping at ``loc`` may hold, found by walking the models (aliases as written)."""
     model = root
     for item in loc:
-        if isinstance(item, int):
+        if isinstance(item, int) or (isinstance(item, str) and item.startswith("(")):
             continue
         field = model.model_fields.get(str(item))
-        annotation = field.annotation if field else None
-        inner = getattr(annotation, "__args__", (annotation,))
-        nested = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        nested = _nested_model(field.annotation) if field else None
         if nested is None:
             break
         model = nested
     return ", ".join(f.alias or name for name, f in model.model_fields.items())
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as ``tuple[Annotated[str | Entry, ...], ...]``, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    origin = getattr(annotation, "__origin__", None)
+    return _nested_model(origin) if origin is not None and origin is not annotation else None
 
 
 def from_pydantic(

@@ -21,6 +21,8 @@ from rules.model import PageText
 
 log = logging.getLogger(__name__)
 
+#: A ``<noscript>`` with more elements than this is taken to be an unclosed tag around the page.
+NOSCRIPT_MAX_ELEMENTS = 50
 #: Larger bodies are cut here: enough for any real page, bounded for junk.
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -71,6 +73,11 @@ def _extract(body: bytes | str, url: str, content_type: str, encoding: str | Non
     if not text.strip():
         return PageText(url=url, text="")
     return _from_html(text, url)
+
+
+def decode_body(body: bytes | str, content_type: str = "text/html", encoding: str | None = None) -> str:
+    """The body as text, decoded exactly as :func:`extract_page` decodes it (BOM, HTTP charset, ``<meta>``)."""
+    return _decode(body, content_type, encoding, sniff_meta=True)
 
 
 def _decode(body: bytes | str, content_type: str, encoding: str | None, *, sniff_meta: bool) -> str:
@@ -150,6 +157,8 @@ def _hidden(element: etree._Element) -> bool:
     if not isinstance(tag, str):  # comments, processing instructions, entities
         return True
     attrib = element.attrib
+    if tag.lower() == "noscript" and _swallows_page(element):
+        return False
     return (
         tag.lower() in _SKIP_TAGS
         or "hidden" in attrib
@@ -157,6 +166,20 @@ def _hidden(element: etree._Element) -> bool:
         or bool(_HIDDEN_STYLE.search(attrib.get("style", "")))
         or (tag.lower() == "input" and attrib.get("type", "").lower() == "hidden")
     )
+
+
+def _swallows_page(element: etree._Element) -> bool:
+    """A ``<noscript>`` never closed holds the rest of the page: what a reader sees, not a fallback.
+
+    Real fallbacks are a line or an image; saved pages sometimes lose the
+    closing tag, and then the whole body would vanish.
+    """
+    count = 0
+    for _ in element.iterdescendants():
+        count += 1
+        if count > NOSCRIPT_MAX_ELEMENTS:
+            return True
+    return False
 
 
 def _clean(text: str) -> str:

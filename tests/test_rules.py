@@ -34,10 +34,16 @@ def test_rule_example(result) -> None:  # noqa: ANN001 - ExampleResult
 def test_builtin_rules_and_severities() -> None:
     severities = {r.id: r.severity for r in load_rules()}
     assert severities == {
-        "name-with-contact": Severity.HIGH,
+        "home-address": Severity.HIGH,
+        "private-phone": Severity.HIGH,
+        "doxing-post": Severity.HIGH,
+        "sexual-content": Severity.HIGH,
+        "threat": Severity.HIGH,
+        "name-with-contact": Severity.MEDIUM,
         "contact-alone": Severity.MEDIUM,
         "photo-link": Severity.MEDIUM,
         "online-identity": Severity.LOW,
+        "public-contact": Severity.INFO,
         "name-only": Severity.INFO,
     }
     assert {r.rule for r in EXAMPLES} == set(severities)
@@ -56,24 +62,34 @@ def test_one_hit_per_person_with_the_most_specific_rule(engine: Engine) -> None:
         "<p>Kate Isaacs lives at 1723 North Halsted Street, Chicago, Illinois.</p>"
         "<p>Kate Isaacs: +1 (312) 555-0123</p><p>Maria's mobile: 07700 900123</p>", EXAMPLE_URL))
     assert [(h.person, h.rule, h.severity) for h in hits] == [
-        ("kate", "name-with-contact", Severity.HIGH),
+        ("kate", "home-address", Severity.HIGH),
         ("maria", "contact-alone", Severity.MEDIUM),
     ]
     kate = hits[0]
     assert sorted(m.kind for m in kate.matches) == ["address", "name", "name", "phone"]
-    assert kate.explanation == "The page names Kate Isaacs and shows a watched phone number and address."
-    assert kate.headline == "Name and phone number and address of Kate Isaacs on forum.example.org"
+    assert kate.explanation == 'The page names Kate Isaacs and shows their home address. Context: "lives at" (doxing).'
+    assert kate.headline == "Kate Isaacs's name and home address on forum.example.org"
     assert kate.identifiers == ("address:1723 n halsted st, chicago il 60614", "name:kate isaacs", "phone:13125550123")
-    assert 0 < kate.score <= 1 and kate.score > 0.9  # one kind beyond what the rule needs raises it
+    assert kate.score == 1.0  # 0.9 base, +0.3 doxing words, +0.05 for the phone: capped at 1
+    assert [s.text for s in kate.signals] == ["lives at"]
     assert kate.context and "Kate Isaacs" in kate.context[0]
-    assert hits[1].explanation == "The page shows a watched phone number of Maria Okafor, without naming them."
+    assert hits[1].explanation == ("The page shows a watched phone number of Maria Okafor, without naming them. "
+                                   'Context: "lives at" (doxing).')  # within the window around her number
 
 
 @pytest.mark.parametrize(
     "html, rule",
     [
-        ("Kate Isaacs, 312-555-0123", "name-with-contact"),
+        ("Kate Isaacs, 312-555-0123", "private-phone"),
+        ("Kate Isaacs, 1723 N Halsted St, Chicago", "home-address"),
+        ("Kate Isaacs, 400 W Superior St, Chicago", "name-with-contact"),
+        ("Kate Isaacs, 400 W Superior St, Chicago. You know what to do.", "doxing-post"),
+        ("Kate Isaacs, +1 312 555 0188", "public-contact"),
+        ("Kate Isaacs deepfake nudes", "sexual-content"),
+        ("Kate Isaacs, who campaigns against deepfake abuse, said the law must change.", "name-only"),
+        ("Kate Isaacs should watch her back", "threat"),
         ("1723 N Halsted St, Chicago", "contact-alone"),
+        ("Halsted St, Chicago", None),
         ('<img src="https://img.example.org/kate/profile.jpg">', "photo-link"),
         ('Kate Isaacs <img src="https://img.example.org/kate/profile.jpg">', "photo-link"),
         ("kate.isaacs@example.org", "online-identity"),
@@ -109,7 +125,7 @@ def test_a_user_rule_replaces_the_builtin_with_its_id(tmp_path: Path) -> None:
     text = (BUILTIN_DIR / "name-only.yaml").read_text().replace("severity: info", "severity: low")
     (tmp_path / "name-only.yaml").write_text(text)
     rules = {r.id: r for r in load_rules([tmp_path])}
-    assert len(rules) == 5 and rules["name-only"].severity == Severity.LOW
+    assert len(rules) == 11 and rules["name-only"].severity == Severity.LOW
 
 
 GOOD = """\
@@ -153,7 +169,7 @@ def test_unknown_key_names_the_allowed_keys(tmp_path: Path) -> None:
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = problems_of(tmp_path, {"mine.yaml": GOOD.format(id="mine") + "scroe: 1\n"})
     assert "mine.yaml: scroe: unknown key" in message
-    assert "allowed here: id, meta, when, score, headline, explanation, examples" in message
+    assert "allowed here: id, meta, when, score, min_score, headline, explanation, examples" in message
 
 
 def test_bad_severity_shows_value_and_choices(tmp_path: Path) -> None:
@@ -211,3 +227,46 @@ def test_spacy_pipeline_loads_once() -> None:
     nlp = get_nlp()
     assert get_nlp() is nlp
     assert [t.text for t in nlp("Kate Isaacs spoke.")] == ["Kate", "Isaacs", "spoke", "."]
+
+
+def test_a_finding_explains_its_score(engine: Engine) -> None:
+    hit = analyse(engine, "K. Isaacs lives at 1723 N Halsted St, Chicago. Pay her a visit! She said so.")["kate"]
+    assert hit.rule == "home-address"  # type: ignore[attr-defined]
+    reasons = hit.reasons  # type: ignore[attr-defined]
+    assert reasons[0] == "0.90 base score of rule home-address"
+    assert "+0.45 doxing context" in reasons and "-0.15 reporting context" in reasons
+    assert "-0.15 only a weaker match for name" in reasons
+    assert any(r.startswith("= ") for r in reasons)
+    assert "matched name 'kate isaacs' as 'K. Isaacs' (weaker match, initial and surname)" in reasons
+    assert "context doxing +0.30: 'Pay her a visit'" in reasons
+
+
+def test_public_and_expected_identifiers_never_rise_above_info() -> None:
+    engine = Engine([TEST_IDENTITY])
+    office = "Kate Isaacs, 400 W Superior St, Chicago IL 60654, +1 312 555 0188. You know what to do."
+    own_site = engine.analyse(extract_page(office, "https://www.example.net/contact"))[0]
+    elsewhere = engine.analyse(extract_page(office, "https://forum.example.org/t/9"))[0]
+    assert (own_site.rule, own_site.severity) == ("public-contact", Severity.INFO)
+    assert all(m.public for m in own_site.matches if m.kind != "name")
+    assert "expected on this site" in {m.note for m in own_site.matches}
+    assert (elsewhere.rule, elsewhere.severity) == ("doxing-post", Severity.HIGH)  # the work address, off her site
+
+
+def test_unknown_signal_group_and_bad_example_page(tmp_path: Path) -> None:
+    text = GOOD.format(id="mine").replace("  any_of: [email]\n", "  any_of: [email]\n  context:\n    any_of: [doxxing]\n")
+    text = text.replace('quiet: ["Kate Isaacs"]', 'quiet: [{page: "Kate Isaacs", url: "forum.example.org"}]')
+    message = problems_of(tmp_path, {"mine.yaml": text})
+    assert "mine.yaml: when.context.any_of[0] (got 'doxxing'): no such signal group; use one of doxing, threat" in message
+    assert "mine.yaml: examples.quiet[0].url (got 'forum.example.org'):" in message
+
+
+def test_labelled_kinds_are_validated(tmp_path: Path) -> None:
+    message = problems_of(tmp_path, {"mine.yaml": GOOD.format(id="mine").replace("[name]", '["address:private"]')})
+    assert "mine.yaml: when.all_of[0] (got 'address:private'):" in message and "'address:home'" in message
+
+
+def test_signal_file_is_valid() -> None:
+    from rules.context import load_signals, signal_problems
+
+    assert signal_problems() == []
+    assert set(load_signals().groups) >= {"doxing", "threat", "sexual", "reporting", "listing", "venue"}

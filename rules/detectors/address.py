@@ -1,27 +1,48 @@
-"""Street addresses: a watched house number, then its street and place checked in place."""
+"""Street addresses: a watched house number, then its street and place checked in place; or, weaker,
+the street and town without the number.
+
+Full addresses are read on :func:`rules.fold.digit_view`, so a house number
+written in words ("seventeen twenty-three N Halsted St") counts.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from rules.detectors.base import Detector
+from rules.fold import digit_view, page_view
 from rules.index import WatchIndex
 from rules.model import Match, PageText
 
 
 class AddressDetector(Detector):
-    """Scans for watched house numbers only, then tries each address with that number there.
+    """Scans for watched house numbers and street names only, then tries each address they start.
 
-    House numbers are rare tokens compared with words, so a page costs one
-    regex pass plus a few anchored matches, however many addresses are watched.
+    House numbers and street names are rare tokens compared with words, so a
+    page costs one regex pass each plus a few anchored matches, however many
+    addresses are watched.
     """
 
     name = "address"
     kind = "address"
 
     def find(self, page: PageText, index: WatchIndex) -> Iterator[Match]:
-        text = page.text
-        for start, end, number in index.find_house_numbers(text):
+        if not index.watches("address"):
+            return
+        view = digit_view(page.text)
+        full: list[tuple[int, int]] = []
+        for start, end, number in index.find_house_numbers(view.text):
             for pattern, owners in index.addresses(number):
-                span = pattern.match_at(text, start, end)
+                span = pattern.match_at(view.text, start, end)
                 if span is not None:
-                    yield from self.in_text(page, owners, *span)
+                    full.append(view.span(*span))
+                    yield from self.in_view(page, view, owners, *span)
+        words = page_view(page.text)
+        for start, end, word in index.find_street_names(words.text):
+            for pattern, owners in index.streets(word):
+                span = pattern.match_partial(words.text, start, end)
+                if span is None:
+                    continue
+                page_start, page_end = words.span(*span)
+                if not any(s < page_end and page_start < e for s, e in full):
+                    yield from self.in_text(page, owners, page_start, page_end, weak=True,
+                                            note="street and town without the house number")

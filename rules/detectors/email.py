@@ -1,19 +1,25 @@
-"""E-mail addresses: whole addresses, any case, also written "name [at] example [dot] org"."""
+"""E-mail addresses: whole addresses, any case, also written "kate dot isaacs [at] example (dot) org"."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
 from rules.detectors.base import Detector
+from rules.fold import page_view
 from rules.index import WatchIndex
 from rules.model import Match, PageText
 from rules.normalise import email_key
 
 _PLAIN = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?![\w-]|\.[\w-])")
-_AT = r"\s*(?:\[at\]|\(at\)|\{at\}|\bat\b)\s*"
-_DOT = r"\s*(?:\[dot\]|\(dot\)|\{dot\}|\bdot\b|\.)\s*"
-_OBFUSCATED = re.compile(rf"(?<![\w.+-])([\w.+-]+){_AT}([\w-]+(?:{_DOT}[\w-]+)+)\b", re.IGNORECASE)
+_AT = re.compile(r"\s*(?:\[\s*(?:at|@)\s*\]|\(\s*(?:at|@)\s*\)|\{\s*(?:at|@)\s*\}|<\s*at\s*>|\bat\b|\s@|@\s)\s*",
+                 re.IGNORECASE)
+_DOT = r"\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|<\s*dot\s*>|\bdot\b|\.)\s*"
+#: The local part, ending where the "at" starts, and the domain, starting where it ends.
+_LOCAL = re.compile(rf"(?<![\w.+-])[\w+-]+(?:{_DOT}[\w+-]+)*\Z", re.IGNORECASE)
+_DOMAIN = re.compile(rf"[\w-]+(?:{_DOT}[\w-]+)+\b", re.IGNORECASE)
 _DOT_WORD = re.compile(_DOT, re.IGNORECASE)
+#: How far an obfuscated address may reach on each side of its "at".
+REACH = 64
 
 
 class EmailDetector(Detector):
@@ -23,12 +29,31 @@ class EmailDetector(Detector):
     def find(self, page: PageText, index: WatchIndex) -> Iterator[Match]:
         if not index.watches("email"):
             return
-        for found in _PLAIN.finditer(page.text):
-            yield from self.in_text(page, index.owners("email", email_key(found.group())), *found.span())
-        for found in _OBFUSCATED.finditer(page.text):
-            address = f"{found.group(1)}@{_DOT_WORD.sub('.', found.group(2))}"
-            yield from self.in_text(page, index.owners("email", email_key(address)), *found.span())
+        view = page_view(page.text)
+        for found in _PLAIN.finditer(view.text):
+            yield from self.in_view(page, view, index.owners("email", email_key(found.group())), *found.span())
+        for start, end, address in _obfuscated(view.text):
+            yield from self.in_view(page, view, index.owners("email", email_key(address)), start, end,
+                                    note="written to dodge address harvesters")
         for link in page.links:
             if link[:7].lower() == "mailto:":
                 address = link[7:].split("?", 1)[0]
                 yield from self.matches(index.owners("email", email_key(address)), link)
+
+
+def _obfuscated(text: str) -> Iterator[tuple[int, int, str]]:
+    """Addresses written "name [at] example (dot) org": found from each "at", reaching a little either side.
+
+    Starting from the "at" keeps the cost linear: a page of "a . a . a" has no
+    "at" to start from.
+    """
+    for at in _AT.finditer(text):
+        if at.start() == 0 or at.end() >= len(text):
+            continue
+        local = _LOCAL.search(text[max(0, at.start() - REACH) : at.start()])
+        domain = _DOMAIN.match(text[at.end() : at.end() + REACH])
+        if local is None or domain is None:
+            continue
+        start = at.start() - len(local.group())
+        address = f"{_DOT_WORD.sub('.', local.group())}@{_DOT_WORD.sub('.', domain.group())}"
+        yield start, at.end() + domain.end(), address

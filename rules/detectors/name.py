@@ -1,15 +1,23 @@
-"""Names: each watched name as whole words, any case, any whitespace between the words."""
+"""Names: a watched name however written (order, initials, nicknames, diacritics), see :mod:`rules.names`.
+
+Candidates first: one pass finds the words a watched name needs (its surname,
+or a given name for "Kate I."), and only around them does the name's full
+pattern run. A name that is also ordinary words or a place (April Jones,
+Rose Street) counts only where spaCy's NER reads a person there; NER runs on a
+short window around that candidate alone.
+"""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from rules.detectors.base import Detector
-from rules.index import WatchIndex
+from rules.fold import page_view
+from rules.index import NameEntry, WatchIndex
 from rules.model import Match, PageText
-from rules.normalise import name_key
+from rules.names import VARIANTS
 
-_WORD = re.compile(r"\S+")
+#: How far around a candidate word the full name may stretch.
+NAME_WINDOW = 80
 
 
 class NameDetector(Detector):
@@ -17,16 +25,32 @@ class NameDetector(Detector):
     kind = "name"
 
     def find(self, page: PageText, index: WatchIndex) -> Iterator[Match]:
-        for start, end in index.find_names(page.text):
-            yield from self._with_prefixes(page, index, start, page.text[start:end])
+        if not index.watches("name"):
+            return
+        view = page_view(page.text)
+        text = view.text
+        seen: set[tuple[int, int, str]] = set()
+        for start, end, anchor in index.find_name_anchors(text):
+            for entry in index.names(anchor):
+                for found in entry.pattern.finditer(text, max(0, start - NAME_WINDOW), min(len(text), end + NAME_WINDOW)):
+                    if not (found.start() <= start < found.end()) or (found.start(), found.end(), entry.name.key) in seen:
+                        continue
+                    seen.add((found.start(), found.end(), entry.name.key))
+                    if entry.name.ambiguous and not _confirmed(text, found.start(), found.end()):
+                        continue
+                    yield from self.in_view(page, view, entry.owners, found.start(), found.end(),
+                                            **_how(entry, found.lastgroup or "full", found.group()))
 
-    def _with_prefixes(self, page: PageText, index: WatchIndex, start: int, text: str) -> Iterator[Match]:
-        """The longest name found, and any watched name it starts with ("Kate" in "Kate Isaacs").
 
-        The regex stops at the longest name, so a shorter watched name of
-        someone else that begins it would otherwise go unseen.
-        """
-        words = [w.span() for w in _WORD.finditer(text)]
-        for count in range(len(words), 0, -1):
-            key = name_key(" ".join(text[s:e] for s, e in words[:count]))
-            yield from self.in_text(page, index.owners("name", key), start, start + words[count - 1][1])
+def _how(entry: NameEntry, variant: str, written: str) -> dict[str, object]:
+    note, weak = VARIANTS.get(variant, ("", False))
+    words = {w.strip(',."()').lower() for w in written.split()}
+    if variant in ("full", "reversed", "short") and entry.name.given not in words:
+        note = f"{note}, nickname" if note else "nickname or full form of the given name"
+    return {"weak": weak, "note": note}
+
+
+def _confirmed(text: str, start: int, end: int) -> bool:
+    from rules.nlp import is_person
+
+    return is_person(text, start, end)

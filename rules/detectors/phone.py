@@ -1,12 +1,17 @@
 """Phone numbers: a watched number in any format, compared by country code + national digits.
 
-Two finders feed one list of spans: phonenumbers' own matcher (lenient, so
-fictional 555-01xx numbers pass), and a digit-run scanner that reads every run
-of digit groups ("+1 (312) 555-0123", "07700 900123", "3125550123") and tries
-the watched countries' codes and trunk prefixes on it. The scanner alone would
-find every watched number; the matcher adds phonenumbers' reading of
-formats such as "+44 (0)7700 900123". Groups are never split, so a number
-inside a longer run of digits does not match.
+Matching runs on :func:`rules.fold.digit_view`: full-width digits folded, runs
+of number words written as digits ("five five five, oh one two three") and
+``O``/``l``/``I`` read as 0 and 1 inside digit runs ("3l2 555 O123"), with
+offsets mapped back to the page.
+
+A digit-run scanner reads every run of digit groups ("+1 (312) 555-0123",
+"07700 900123", "+44 (0)7700 900123", "3125550123") and tries the watched
+countries' codes and trunk prefixes on it; only runs ending in the last digits
+of some watched number are tried, so a page costs one regex pass and a set
+lookup per run. Validity is never checked (fictional 555-01xx numbers must
+match). Groups are never split, so a number inside a longer run of digits
+does not match.
 """
 from __future__ import annotations
 
@@ -14,16 +19,12 @@ import bisect
 import re
 from collections.abc import Iterator
 
-import phonenumbers
-from phonenumbers import Leniency, PhoneNumberMatcher
-
 from rules.detectors.base import Detector
+from rules.fold import digit_view
 from rules.index import PHONE_ENDING, Owner, WatchIndex
 from rules.model import Match, PageText
 from rules.normalise import digits
 
-#: phonenumbers' matcher is pure Python and slow on huge pages; above this the scanner works alone.
-MATCHER_MAX_CHARS = 200_000
 MIN_DIGITS, MAX_DIGITS = 5, 17
 _RUN = re.compile(r"(?<![\d+])\+?\(?\d+(?:[ \t\xa0.\-/()\u2010-\u2015]{1,3}\d+)*")
 _GROUP = re.compile(r"\d+")
@@ -38,11 +39,13 @@ class PhoneDetector(Detector):
     def find(self, page: PageText, index: WatchIndex) -> Iterator[Match]:
         if not index.watches("phone"):
             return
-        spans = list(self._scan(page.text, index))
-        if len(page.text) <= MATCHER_MAX_CHARS:
-            spans += self._matcher(page.text, index)
+        view = digit_view(page.text)
+        spans = list(self._scan(view.text, index))
         for start, end, owners in _non_overlapping(spans):
-            yield from self.in_text(page, owners, start, end)
+            page_start, page_end = view.span(start, end)
+            written = page.text[page_start:page_end]
+            note = "" if digits(written) == digits(view.text[start:end]) else "spelled out or disguised digits"
+            yield from self.in_text(page, owners, page_start, page_end, note=note)
         for link in page.links:
             if link[:4].lower() == "tel:":
                 number = link[4:].split(";", 1)[0]
@@ -73,16 +76,6 @@ class PhoneDetector(Detector):
                     if owners:
                         yield (offset if i == 0 else _with_paren(text, groups[i][0])), end, owners
 
-    def _matcher(self, text: str, index: WatchIndex) -> Iterator[Span]:
-        for region in index.phone_regions:
-            for found in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
-                number = found.number
-                key = f"{number.country_code}{phonenumbers.national_significant_number(number)}"
-                owners = index.owners("phone", key)
-                if owners:
-                    yield found.start, found.end, owners
-
-
 def owners_of(number: str, international: bool, index: WatchIndex) -> tuple[Owner, ...]:
     """Who owns the digits ``number``, read as international or as a number of a watched country."""
     found: dict[Owner, None] = {}
@@ -94,6 +87,9 @@ def owners_of(number: str, international: bool, index: WatchIndex) -> tuple[Owne
 def _candidates(number: str, international: bool, index: WatchIndex) -> Iterator[str]:
     yield number
     if international:
+        for country, trunk in index.phone_countries:  # "+44 (0)7700 900123"
+            if trunk and number.startswith(country + trunk):
+                yield country + number[len(country) + len(trunk) :]
         return
     for prefix in ("00", "011"):
         if number.startswith(prefix):

@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator
 
 from rules.detectors.base import Detector
+from rules.fold import page_view
 from rules.index import WatchIndex
 from rules.model import Match, PageText
 from rules.normalise import handle_from_url
@@ -23,13 +24,14 @@ class UsernameDetector(Detector):
     def find(self, page: PageText, index: WatchIndex) -> Iterator[Match]:
         if not index.watches("username"):
             return
-        for found in _MENTION.finditer(page.text):
-            yield from self.in_text(page, index.owners("username", found.group(1).lower()), *found.span())
-        for found in _URL.finditer(page.text):
+        view = page_view(page.text)
+        for found in _MENTION.finditer(view.text):
+            yield from self.in_view(page, view, index.owners("username", found.group(1).lower()), *found.span())
+        for found in _URL.finditer(view.text):
             url = found.group()
             handle = handle_from_url(url if "://" in url else "https://" + url)
             if handle:
-                yield from self.in_text(page, index.owners("username", handle), *found.span())
+                yield from self.in_view(page, view, index.owners("username", handle), *found.span())
         for link in page.links:
             handle = handle_from_url(link)
             if handle:

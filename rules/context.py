@@ -1,0 +1,148 @@
+"""Context signals: the words around a person's matches that tell doxing from a mention.
+
+The groups live in ``rules/signals.yaml`` (doxing phrases, threats, sexual or
+deepfake context, the words of news and campaigns, business listings, paste
+sites). :class:`Signals` reads a window of text around each of one person's
+matches, never the whole page, plus the page's kind and address, and returns
+every phrase found with the weight it adds.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rules.fold import page_view
+from rules.model import Match, PageText, Signal
+from rules.problems import Problem, from_pydantic
+
+SIGNALS_PATH = Path(__file__).resolve().parent / "signals.yaml"
+#: Characters of text on each side of a match that are read for context.
+WINDOW = 300
+#: Without any match in the text (a photo link, a mailto), how much of the page is read instead.
+PAGE_HEAD = 3000
+#: A second and third different phrase of one group each add this share of its weight again.
+REPEAT_SHARE = 0.5
+MAX_PHRASES_COUNTED = 3
+
+
+class SignalGroup(BaseModel):
+    """One group of context phrases and what finding them adds to a score."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    weight: float = Field(ge=-1.0, le=1.0)
+    phrases: tuple[str, ...] = ()
+    page_kinds: tuple[str, ...] = ()
+    url_patterns: tuple[str, ...] = ()
+
+    @field_validator("phrases", "url_patterns")
+    @classmethod
+    def _regexes(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"{value!r} is not a valid regular expression ({exc}); escape special "
+                                 "characters such as ( ) [ ] . ? * + with a backslash") from None
+        return values
+
+
+class SignalFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    groups: dict[str, SignalGroup]
+
+
+class Signals:
+    """The compiled signal groups: ``find`` returns the signals around one person's matches."""
+
+    def __init__(self, groups: dict[str, SignalGroup]) -> None:
+        self.groups = groups
+        self._phrases = {
+            name: re.compile(r"(?<![\w])(?:" + "|".join(f"(?:{p})" for p in g.phrases) + r")(?![\w])", re.IGNORECASE)
+            for name, g in groups.items() if g.phrases
+        }
+        self._urls = {
+            name: re.compile("|".join(f"(?:{p})" for p in g.url_patterns), re.IGNORECASE)
+            for name, g in groups.items() if g.url_patterns
+        }
+
+    def find(self, page: PageText, matches: Sequence[Match]) -> tuple[Signal, ...]:
+        """Every distinct phrase of every group near the matches, then the page's kind and address."""
+        view = page_view(page.text)
+        found: dict[tuple[str, str], Signal] = {}
+        for lo, hi in _windows(page.text, matches):
+            vlo, vhi = view.to_view(lo), view.to_view(hi)
+            for name, pattern in self._phrases.items():
+                for hit in pattern.finditer(view.text, vlo, vhi):
+                    start, end = view.span(hit.start(), hit.end())
+                    key = (name, " ".join(hit.group().lower().split()))
+                    if key not in found:
+                        found[key] = Signal(name, page.text[start:end], self.groups[name].weight, start, end)
+        for name, group in self.groups.items():
+            if page.kind and page.kind in group.page_kinds:
+                found.setdefault((name, "page:" + page.kind), Signal(name, f"page kind {page.kind}", group.weight))
+            url = self._urls.get(name)
+            hit = url.search(page.url) if url else None
+            if hit:
+                found.setdefault((name, "url"), Signal(name, f"page address ({hit.group()})", group.weight))
+        return tuple(sorted(found.values(), key=lambda s: (s.start < 0, s.start, s.group)))
+
+    @staticmethod
+    def weights(signals: Iterable[Signal]) -> dict[str, float]:
+        """What each group adds: its weight once, and a share more for each further different phrase."""
+        counts: dict[str, int] = {}
+        weight: dict[str, float] = {}
+        for signal in signals:
+            counts[signal.group] = counts.get(signal.group, 0) + 1
+            weight[signal.group] = signal.weight
+        return {
+            group: round(weight[group] * (1 + REPEAT_SHARE * (min(n, MAX_PHRASES_COUNTED) - 1)), 3)
+            for group, n in counts.items()
+        }
+
+
+def load_signals(path: Path = SIGNALS_PATH) -> Signals:
+    """The signal groups of ``path``; a broken file raises :class:`ValueError` listing every problem."""
+    return _load(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path) -> Signals:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        return Signals(SignalFile.model_validate(raw).groups)
+    except ValidationError as exc:
+        problems = [from_pydantic(err, SignalFile, path=path) for err in exc.errors()]
+        raise ValueError("\n".join(str(p) for p in problems)) from None
+
+
+def signal_problems(path: Path = SIGNALS_PATH) -> list[Problem]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        SignalFile.model_validate(raw)
+    except ValidationError as exc:
+        return [from_pydantic(err, SignalFile, path=path) for err in exc.errors()]
+    except (OSError, yaml.YAMLError) as exc:
+        return [Problem("(file)", None, f"cannot be read ({exc})", path)]
+    return []
+
+
+def _windows(text: str, matches: Sequence[Match]) -> list[tuple[int, int]]:
+    """Merged stretches of ``WINDOW`` characters around each match in the text."""
+    spans = sorted((max(0, m.start - WINDOW), min(len(text), m.end + WINDOW)) for m in matches if m.start >= 0)
+    if not spans:
+        return [(0, min(len(text), PAGE_HEAD))]
+    merged = [spans[0]]
+    for lo, hi in spans[1:]:
+        if lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged

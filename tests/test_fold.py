@@ -1,0 +1,59 @@
+"""rules.fold: text normalised for matching, every offset mapped back to the page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rules.fold import digit_view, fold, lookalike_digits, spell_digits
+
+
+@pytest.mark.parametrize(
+    "text, folded",
+    [
+        ("plain ascii stays", "plain ascii stays"),
+        ("Ka\u200bte Isa\u00adacs", "Kate Isaacs"),
+        ("\u041a\u0430t\u0435 \u0406s\u0430\u0430cs", "Kate Isaacs"),  # Cyrillic look-alikes
+        ("&#75;ate &amp; &#x49;saacs &nbsp;x", "Kate & Isaacs \u00a0x"),
+        ("Zo\u00eb N\u00fa\u00f1ez Zoe\u0308", "Zoe Nunez Zoe"),  # precomposed and combining diacritics
+        ("\uff4b\uff41\uff54\uff45 \uff13\uff11\uff12", "kate 312"),  # full width
+        ("\ufb01ne \u0141ukasz", "fine Lukasz"),
+    ],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text).text == folded.replace("\u00a0", " ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ka\u200bte &amp; \u041a\u0430t\u0435 Zo\u00eb \ufb01 &#75;x", "a\u200b\u200bb &lt;c&gt; d", "\u00e9" * 50 + " end"],
+)
+def test_every_folded_word_maps_back_to_what_the_page_shows(text: str) -> None:
+    view = fold(text)
+    for word in re.finditer(r"\S+", view.text):
+        start, end = view.span(word.start(), word.end())
+        assert fold(text[start:end]).text == word.group()
+
+
+@pytest.mark.parametrize(
+    "text, digits",
+    [
+        ("five five five, oh one two three", "5550123"),
+        ("three one two 555 oh one two three", "312 555 0123"),
+        ("double oh seven", "007"),
+        ("seventeen twenty-three N Halsted", "1723 N Halsted"),
+        ("one day at a time", "one day at a time"),  # a single number word stays a word
+        ("Five-Five-Five", "555"),
+    ],
+)
+def test_spelled_digits(text: str, digits: str) -> None:
+    view = spell_digits(fold(text))
+    assert view.text == digits
+    for run in re.finditer(r"\d+", view.text):
+        start, end = view.span(run.start(), run.end())
+        assert re.fullmatch(r"[\w\s,.-]+", text[start:end])
+
+
+def test_lookalike_letters_in_digit_runs_only() -> None:
+    assert lookalike_digits("3l2-555-O123, I saw lol 0I") == "312-555-0123, I saw lol 01"
+    assert len(digit_view("3l2 five five five").text) == len("312 555")
