@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install chromium postgres bench clean
+.PHONY: demo test install chromium postgres bench accuracy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ demo: install
 
 test: install chromium postgres
 	$(PY) -m pytest -q
+
+# Detection accuracy on the labelled pages in ../shared/eval/webstruct and the doxing set in tests/corpus
+# (figures and targets: docs/accuracy.md). EVAL_DIR=/path/to/eval to read the pages from elsewhere.
+accuracy: install
+	$(PY) bench/accuracy.py $(if $(EVAL_DIR),--eval-dir $(EVAL_DIR))
 
 bench: install
 	$(PY) bench/throughput.py

@@ -151,6 +151,8 @@ def scan(ctx: Context, sites: Sequence[str], no_send: bool, fmt: str) -> None:
     for site in result.sites:
         line = f"{site.site}: {site.pages} pages, {len(site.new_findings)} new findings, {site.errors} errors"
         click.echo(line + ("" if site.status == "ok" else f" [{site.status}]"))
+        if site.status != "ok" and site.detail:
+            click.echo(f"  {site.detail.splitlines()[0]}", err=True)
     _echo_delivery(result.sent, result.waiting, result.failed, result.delivery_error)
     if result.new_findings:
         click.echo("See them with: doxwatch findings")
@@ -167,8 +169,9 @@ def _echo_delivery(sent: int, waiting: int, failed: int, error: str) -> None:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--person", "people", multiple=True, metavar="ID", help="Only this person (repeatable). Default: all.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--explain", is_flag=True, help="Also show how each identifier and context word moved the score.")
 @pass_ctx
-def check(ctx: Context, targets: Sequence[str], people: Sequence[str], fmt: str) -> None:
+def check(ctx: Context, targets: Sequence[str], people: Sequence[str], fmt: str, explain: bool) -> None:
     """Run the rule engine on URLs or local files now; store and send nothing.
 
     TARGET is a URL, a .html/.htm/.txt file, or - for standard input.
@@ -178,6 +181,7 @@ def check(ctx: Context, targets: Sequence[str], people: Sequence[str], fmt: str)
       doxwatch check https://forum.example.org/thread/42
       doxwatch check saved-page.html notes.txt --format json
       curl -s https://paste.example.org/raw/abc | doxwatch check -
+      doxwatch check post.txt --explain
     """
     from rules.engine import Engine
     from scanner.targets import TargetError, read_target
@@ -198,17 +202,20 @@ def check(ctx: Context, targets: Sequence[str], people: Sequence[str], fmt: str)
         hits = engine.analyse(page, people or None)
         for hit in hits:
             if fmt == "json":
-                click.echo(json.dumps(hit_json(target, hit), ensure_ascii=False))
+                click.echo(json.dumps(hit_json(target, hit, explain=explain), ensure_ascii=False))
             else:
                 click.echo(f"{target}: {hit.severity.value.upper()} {hit.person} [{hit.rule}] {hit.explanation}")
+                if explain:
+                    click.echo("".join(f"    {reason}\n" for reason in hit.reasons), nl=False)
         if fmt == "text" and not hits:
             click.echo(f"{target}: nothing found")
     if failed:
         sys.exit(1)
 
 
-def hit_json(target: str, hit: Any) -> dict[str, Any]:
-    return {
+def hit_json(target: str, hit: Any, *, explain: bool = False) -> dict[str, Any]:
+    """Exactly the documented keys; ``explain`` adds ``signals`` and ``reasons`` for people tuning rules."""
+    found: dict[str, Any] = {
         "target": target,
         "person": hit.person,
         "rule": hit.rule,
@@ -217,6 +224,12 @@ def hit_json(target: str, hit: Any) -> dict[str, Any]:
         "matches": [{"kind": m.kind, "text": m.text, "start": m.start, "end": m.end} for m in hit.matches],
         "explanation": hit.explanation,
     }
+    if explain:
+        found["signals"] = [
+            {"group": s.group, "text": s.text, "weight": s.weight, "start": s.start, "end": s.end} for s in hit.signals
+        ]
+        found["reasons"] = list(hit.reasons)
+    return found
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -276,7 +289,7 @@ def alerts_flush(ctx: Context) -> None:
     from scanner.storage import open_store
 
     settings = ctx.settings()
-    result = flush_outbox(settings, open_store(settings.storage_url))
+    result = flush_outbox(settings, open_store(settings.storage_url), force=True)  # asked for now: skip the back-off
     _echo_delivery(result["sent"], result["waiting"], result["failed"], str(result["delivery_error"]))  # type: ignore[arg-type]
     if result["waiting"]:
         sys.exit(1)
@@ -304,6 +317,12 @@ def _safe_url(url: str) -> str:
 
     return make_url(url).render_as_string(hide_password=True)
 
+
+from scanner.cli_digest import digest as _digest; main.add_command(_digest)  # noqa: E402,E702
+from scanner.cli_watch import run as _run; main.add_command(_run)  # noqa: E402,E702
+from scanner.cli_watch import status as _status; main.add_command(_status)  # noqa: E402,E702
+from scanner.cli_watch import evidence as _evidence; main.add_command(_evidence)  # noqa: E402,E702
+from scanner.cli_rules import rules as _rules; main.add_command(_rules)  # noqa: E402,E702
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
 from rules.model import Severity
 from rules.problems import MISSING, Problem, from_pydantic
 from rules.watchlist import Identity
+from scanner.identifiers import LabelledValue, labelled, raw_value
+from scanner.alert_config import Alerts, DigestOptions, Group, QuietDigest, Recipient, recipient_problems
 
 ENV_CONFIG = "DOXWATCH_CONFIG"
 ENV_SMTP_PASSWORD = "DOXWATCH_SMTP_PASSWORD"
@@ -49,18 +51,24 @@ def digits_of(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
-class Person(_Strict):
+class Person(_Strict, DigestOptions):
     """A protected person and the identifiers the user already holds for them."""
 
     id: str
     names: tuple[str, ...] = ()
-    phones: tuple[str, ...] = ()
-    addresses: tuple[str, ...] = ()
+    # A string, or a table { value = "...", kind = "home"|"work", public = true, expected_on = ["example.org"] }.
+    phones: tuple[LabelledValue, ...] = ()
+    addresses: tuple[LabelledValue, ...] = ()
     emails: tuple[str, ...] = ()
     usernames: tuple[str, ...] = ()
     photos: tuple[str, ...] = ()
     alert_to: tuple[str, ...] = ()
     phone_region: str = "US"
+    # Digest and masking for this person's own alert_to (scanner/alert_config.py); None: as in [alerts].
+    digest_at: str | None = None
+    timezone: str | None = None
+    quiet_digest: QuietDigest | None = None
+    redact: bool | None = None
 
     @field_validator("id")
     @classmethod
@@ -91,7 +99,12 @@ class Person(_Strict):
                 raise ValueError(f"{value!r} is not a URL; give the full address starting with https://")
         return values
 
-    @field_validator("names", "addresses", "usernames")
+    @field_validator("phones", "addresses")
+    @classmethod
+    def _labelled(cls, values: tuple[Any, ...]) -> tuple[str, ...]:
+        return labelled(values)
+
+    @field_validator("names", "usernames")
     @classmethod
     def _non_blank(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         if any(not v.strip() for v in values):
@@ -153,11 +166,55 @@ class Site(_Strict):
     render: Literal["http", "browser"] = "http"
     schedule: str = "every 6h"
     people: tuple[str, ...] | None = None
+    # when and how politely (see docs/watching.md)
+    timezone: str = "UTC"
+    jitter: int | None = Field(default=None, ge=0, le=86_400)
+    obey_robots: bool = True
+    delay: float | None = Field(default=None, ge=0, le=600)
+    concurrency: int | None = Field(default=None, ge=1, le=32)
+    cookies_file: str | None = None
+    # browser sites only
+    wait_for: str | None = None
+    wait_until: Literal["load", "domcontentloaded", "networkidle"] = "load"
+    scrolls: int = Field(default=0, ge=0, le=100)
 
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
         return _check_id(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError('unknown time zone; use an IANA name such as "Europe/London", "America/Chicago" or "UTC"') from None
+        return value
+
+    @field_validator("cookies_file")
+    @classmethod
+    def _cookies_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Resolved against the config file's folder and read now, so a bad file fails at load, not at 3 a.m."""
+        if value is None:
+            return None
+        from spiders.cookies import load_cookies
+
+        base = Path((info.context or {}).get("base_dir") or Path.cwd())
+        path = (base / Path(value).expanduser()).resolve()
+        load_cookies(path)
+        return str(path)
+
+    @field_validator("wait_for", "wait_until", "scrolls")
+    @classmethod
+    def _browser_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("render", "http") != "browser":
+            raise ValueError(f'only a browser site waits or scrolls; set render = "browser" or remove {info.field_name}')
+        if info.field_name == "wait_for" and not str(value).strip():
+            raise ValueError('give a CSS selector, e.g. "#comments .comment"')
+        return value
 
     @field_validator("start_urls")
     @classmethod
@@ -190,6 +247,7 @@ class Site(_Strict):
 
 class Storage(_Strict):
     url: str | None = None
+    evidence_dir: str | None = None
 
 
 class Smtp(_Strict):
@@ -209,11 +267,6 @@ class Smtp(_Strict):
         return {"ssl": 465, "starttls": 587, "none": 25}[self.security]
 
 
-class Alerts(_Strict):
-    min_severity: Severity = Severity.MEDIUM
-    redact: bool = True
-
-
 class RulesSection(_Strict):
     dirs: tuple[str, ...] = ()
 
@@ -227,6 +280,8 @@ class FileConfig(_Strict):
     smtp: Smtp = Smtp()
     alerts: Alerts = Alerts()
     rules: RulesSection = RulesSection()
+    recipients: tuple[Recipient, ...] = ()
+    groups: tuple[Group, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,6 +294,8 @@ class Settings:
     smtp_password: SecretStr | None
     rule_dirs: tuple[Path, ...]
     chromium_path: str = DEFAULT_CHROMIUM
+    data_dir: Path = Path(".")  # the SQLite database's folder, else the user data dir: locks live here
+    evidence_dir: Path = Path("evidence")  # written once, never changed; see scanner/evidence.py
 
     @property
     def people(self) -> tuple[Person, ...]:
@@ -328,6 +385,7 @@ def settings_from(file: FileConfig, path: Path | None, env: Any) -> Settings:
     base = path.parent if path else Path.cwd()
     url = file.storage.url or f"sqlite:///{default_data_dir(env) / 'doxwatch.sqlite3'}"
     password = env.get(ENV_SMTP_PASSWORD)
+    data_dir = _sqlite_folder(url) or default_data_dir(env)
     return Settings(
         path=path,
         file=file,
@@ -335,7 +393,18 @@ def settings_from(file: FileConfig, path: Path | None, env: Any) -> Settings:
         smtp_password=SecretStr(password) if password else None,
         rule_dirs=tuple((base / d).resolve() for d in file.rules.dirs),
         chromium_path=env.get(ENV_CHROMIUM) or DEFAULT_CHROMIUM,
+        data_dir=data_dir,
+        evidence_dir=(base / file.storage.evidence_dir).resolve() if file.storage.evidence_dir else data_dir / "evidence",
     )
+
+
+def _sqlite_folder(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).parent
 
 
 def validate(raw: dict[str, Any], path: Path | str | None = None) -> FileConfig:
@@ -343,7 +412,8 @@ def validate(raw: dict[str, Any], path: Path | str | None = None) -> FileConfig:
     problems: list[Problem] = []
     file: FileConfig | None = None
     try:
-        file = FileConfig.model_validate(raw)
+        base_dir = Path(path).parent if path else Path.cwd()  # relative files (cookies_file) are relative to the config
+        file = FileConfig.model_validate(raw, context={"base_dir": base_dir})
     except ValidationError as exc:
         problems += [from_pydantic(err, FileConfig, unknown_hints=_FIELD_HINTS) for err in exc.errors()]
     problems += _cross_checks(raw)
@@ -366,6 +436,7 @@ def _cross_checks(raw: dict[str, Any]) -> list[Problem]:
     sites = raw.get("sites") if isinstance(raw.get("sites"), list) else []
     problems += _duplicate_ids("people", people)
     problems += _duplicate_ids("sites", sites)
+    problems += recipient_problems(raw)
     known = {p.get("id") for p in people if isinstance(p, dict)}
     for i, site in enumerate(sites):
         if not isinstance(site, dict) or not isinstance(site.get("people"), list):
@@ -401,11 +472,13 @@ def _phone_problems(index: int, person: dict[str, Any]) -> list[Problem]:
     if not isinstance(phones, list):
         return []
     problems = []
-    for j, phone in enumerate(phones):
+    for j, entry in enumerate(phones):
+        phone = raw_value(entry)
         if not isinstance(phone, str):
             continue
         if not readable_phone(phone, region):
-            problems.append(Problem(f"people[{index}].phones[{j}]", phone, "cannot be read as a phone number; " + _FIELD_HINTS["phones"]))
+            key = f"people[{index}].phones[{j}]" + (".value" if isinstance(entry, dict) else "")
+            problems.append(Problem(key, phone, "cannot be read as a phone number; " + _FIELD_HINTS["phones"]))
     return problems
 
 

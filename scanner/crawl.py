@@ -1,22 +1,29 @@
 """The glue of a scan: crawl sites, analyse each page, store findings, send alerts.
 
 Twisted's reactor cannot be restarted inside one process, so the crawl and the
-analysis run in a fresh child process (``spawn``); the parent only waits,
-records the outcome and then delivers the outbox. A crawl that crashes is
-recorded as failed and the parent carries on.
+analysis run in a fresh child process (``spawn``, see
+:mod:`scanner.crawl_child`); the parent only waits, records the outcome and
+then delivers the outbox. A crawl that crashes is recorded as crashed and the
+parent carries on. A site is crawled by one process at a time (a lock file
+per site), whether the crawl comes from ``doxwatch scan`` or the scheduler.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import queue
-from dataclasses import dataclass, field
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Sequence
 
 from scanner.config import Settings, Site
+from scanner.crawl_child import PageAnalyser, child_main
+from scanner.locks import Busy, site_lock
 from scanner.progress import Progress
 from scanner.storage import Store, open_store
-from spiders.items import PageItem
+
+__all__ = ["PageAnalyser", "ScanError", "ScanResult", "SiteResult", "interrupt_crawls", "scan"]
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,9 @@ class ScanError(Exception):
 
 @dataclass(frozen=True)
 class SiteResult:
+    """How one site's crawl went; ``status`` is ok, blocked, broken, empty, failed, crashed,
+    interrupted, or skipped (another crawl of the site was running: nothing recorded)."""
+
     site: str
     pages: int = 0
     errors: int = 0
@@ -34,6 +44,7 @@ class SiteResult:
     new_findings: tuple[int, ...] = ()
     status: str = "ok"
     detail: str = ""
+    unchanged: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,14 +58,6 @@ class ScanResult:
     @property
     def new_findings(self) -> tuple[int, ...]:
         return tuple(fid for s in self.sites for fid in s.new_findings)
-
-
-@dataclass
-class _SiteTally:
-    pages: int = 0
-    errors: int = 0
-    findings: list[int] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
 
 def select_sites(settings: Settings, site_ids: Sequence[str] = ()) -> tuple[Site, ...]:
@@ -76,24 +79,45 @@ def scan(
     progress: Progress | None = None,
     deliver: bool = True,
     overrides: dict[str, object] | None = None,
+    trigger: str = "manual",
 ) -> ScanResult:
-    """Crawl the chosen sites now, store what is new and send the alerts."""
+    """Crawl the chosen sites now, store what is new and send the alerts.
+
+    A site another process is crawling right now is skipped (status
+    "skipped"), never crawled twice at once.
+    """
     sites = select_sites(settings, site_ids)
     store = open_store(settings.storage_url)
-    crawl_ids = {site.id: store.start_crawl(site.id) for site in sites}
-    results = _crawl_in_child(settings, sites, progress, overrides or {})
-    for result in results:
-        store.finish_crawl(
-            crawl_ids[result.site],
-            pages=result.pages,
-            new_findings=len(result.new_findings),
-            errors=result.errors,
-            status=result.status,
-            detail=result.detail,
-        )
+    with ExitStack() as locks:
+        mine, skipped = [], []
+        for site in sites:
+            try:
+                locks.enter_context(site_lock(settings.data_dir, site.id))
+            except Busy:
+                skipped.append(SiteResult(site=site.id, status="skipped", detail="another crawl of this site is running"))
+                continue
+            store.close_stale_crawls(site.id)
+            mine.append(site)
+        crawl_ids = {site.id: store.start_crawl(site.id, trigger) for site in mine}
+        crawled, interrupted = _crawl_in_child(settings, mine, crawl_ids, progress, overrides or {}) if mine else ([], False)
+        for result in crawled:
+            store.finish_crawl(
+                crawl_ids[result.site],
+                pages=result.pages,
+                new_findings=len(result.new_findings),
+                errors=result.errors,
+                status=result.status,
+                detail=result.detail,
+                blocked=result.blocked,
+                unchanged=result.unchanged,
+            )
+    if interrupted:  # Ctrl-C: the crawl is recorded as interrupted; now give up
+        raise KeyboardInterrupt
+    by_site = {r.site: r for r in [*crawled, *skipped]}
+    results = tuple(by_site[site.id] for site in sites)
     if not deliver:
-        return ScanResult(sites=tuple(results))
-    return deliver_new(settings, store, tuple(results))
+        return ScanResult(sites=results)
+    return deliver_new(settings, store, results)
 
 
 def deliver_new(settings: Settings, store: Store, results: tuple[SiteResult, ...]) -> ScanResult:
@@ -107,11 +131,12 @@ def deliver_new(settings: Settings, store: Store, results: tuple[SiteResult, ...
     return ScanResult(sites=results, **flushed)
 
 
-def flush_outbox(settings: Settings, store: Store) -> dict[str, object]:
+def flush_outbox(settings: Settings, store: Store, *, force: bool = False) -> dict[str, object]:
+    """Send what is due in the outbox; ``force`` also what waits out a retry back-off."""
     from alerts.outbox import flush
     from alerts.smtp import EmailSender
 
-    result = flush(store, EmailSender.from_settings(settings))
+    result = flush(store, EmailSender.from_settings(settings), force=force)
     return {
         "sent": result.sent,
         "waiting": result.waiting,
@@ -120,22 +145,69 @@ def flush_outbox(settings: Settings, store: Store) -> dict[str, object]:
     }
 
 
+_RUNNING: set[multiprocessing.process.BaseProcess] = set()
+_INTERRUPTED: set[multiprocessing.process.BaseProcess] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def interrupt_crawls() -> int:
+    """Ask every running crawl child to stop (SIGTERM: Scrapy finishes what is in flight).
+
+    Pages already analysed stay stored; each crawl is recorded as interrupted.
+    Returns how many crawls were asked.
+    """
+    with _RUNNING_LOCK:
+        children = [c for c in _RUNNING if c.is_alive() and c not in _INTERRUPTED]
+        _INTERRUPTED.update(children)
+    for child in children:
+        child.terminate()  # once: a second SIGTERM would make Scrapy stop uncleanly
+    return len(children)
+
+
 def _crawl_in_child(
-    settings: Settings, sites: Sequence[Site], progress: Progress | None, overrides: dict[str, object]
-) -> list[SiteResult]:
+    settings: Settings,
+    sites: Sequence[Site],
+    crawl_ids: dict[str, int],
+    progress: Progress | None,
+    overrides: dict[str, object],
+) -> tuple[list[SiteResult], bool]:
     ctx = multiprocessing.get_context("spawn")
     events: multiprocessing.Queue = ctx.Queue()
     child = ctx.Process(
-        target=_child_main, args=(settings, tuple(sites), events, overrides), name="doxwatch-crawl", daemon=True
+        target=child_main, args=(settings, tuple(sites), crawl_ids, events, overrides), name="doxwatch-crawl", daemon=True
     )
-    child.start()
+    with _RUNNING_LOCK:
+        child.start()
+        _RUNNING.add(child)
+    try:
+        return _collect(child, events, sites, progress)
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(child)
+            _INTERRUPTED.discard(child)
+
+
+def _collect(
+    child: multiprocessing.process.BaseProcess,
+    events: multiprocessing.Queue,
+    sites: Sequence[Site],
+    progress: Progress | None,
+) -> tuple[list[SiteResult], bool]:
+    """The child's results, and whether Ctrl-C interrupted it (a second Ctrl-C gives up at once)."""
     results: dict[str, SiteResult] = {}
+    interrupted = False
     while True:
         try:
             kind, payload = events.get(timeout=1.0)
         except queue.Empty:
             if not child.is_alive():
                 break
+            continue
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            child.terminate()
             continue
         if kind == "progress" and progress:
             progress.update(*payload)
@@ -147,86 +219,12 @@ def _crawl_in_child(
     if progress:
         progress.close()
     if child.exitcode not in (0, None) or len(results) < len(sites):
-        detail = f"crawler process ended with exit code {child.exitcode}"
-        log.error("crawl failed: %s", detail)
+        with _RUNNING_LOCK:
+            stopped = interrupted or child in _INTERRUPTED
+        status = "interrupted" if stopped else "crashed"
+        detail = f"crawler process ended with exit code {child.exitcode}" + (" after doxwatch was asked to stop" if stopped else "")
+        if not stopped:
+            log.error("crawl failed: %s", detail)
         for site in sites:
-            results.setdefault(site.id, SiteResult(site=site.id, status="crashed", detail=detail))
-    return [results[s.id] for s in sites]
-
-
-def _child_main(settings: Settings, sites: tuple[Site, ...], events: multiprocessing.Queue, overrides: dict[str, object]) -> None:
-    """Runs in the crawl child: crawl, analyse and store; report results to the parent."""
-    from scanner.logs import setup_logging
-
-    setup_logging(settings, verbosity=0)
-    analyser = PageAnalyser(settings)
-    tallies = {site.id: _SiteTally() for site in sites}
-
-    def on_page(item: PageItem) -> None:
-        tally = tallies[item.site]
-        tally.pages += 1
-        tally.findings += analyser.handle(item)
-
-    def on_error(site_id: str, url: str, reason: str) -> None:
-        tally = tallies[site_id]
-        tally.errors += 1
-        if len(tally.problems) < 20:
-            tally.problems.append(f"{url}: {reason}")
-        log.warning("%s: %s: %s", site_id, url, reason)
-
-    def on_progress(site_id: str, done: int, total: int) -> None:
-        events.put(("progress", (site_id, done, total, len(tallies[site_id].findings))))
-
-    from spiders.runner import crawl_sites
-
-    stats = crawl_sites(
-        sites, on_page, on_error, on_progress, chromium_path=settings.chromium_path, overrides=overrides
-    )
-    for site in sites:
-        tally, stat = tallies[site.id], stats.get(site.id)
-        events.put(
-            (
-                "result",
-                SiteResult(
-                    site=site.id,
-                    pages=tally.pages,
-                    errors=tally.errors,
-                    blocked=getattr(stat, "blocked", 0),
-                    new_findings=tuple(tally.findings),
-                    status="ok" if tally.pages or not tally.errors else "failed",
-                    detail="\n".join(tally.problems),
-                ),
-            )
-        )
-    events.put(("done", None))
-
-
-class PageAnalyser:
-    """Turns a fetched page into stored findings for the people watched on its site."""
-
-    def __init__(self, settings: Settings, store: Store | None = None):
-        from rules.engine import Engine
-
-        self.store = store or open_store(settings.storage_url)
-        self.engine = Engine([p.identity() for p in settings.people], settings.rule_dirs)
-        self.watched = {site.id: tuple(p.id for p in settings.people_for(site)) for site in settings.sites}
-
-    def handle(self, item: PageItem) -> list[int]:
-        """Store the page and its new findings; return the new finding ids."""
-        from rules.text import extract_page
-
-        stored = self.store.record_page(
-            site=item.site,
-            url=item.url,
-            fetched_at=item.fetched_at,
-            status=item.status,
-            content_type=item.content_type,
-            body=item.body,
-        )
-        page = extract_page(item.body, item.url, item.content_type, item.encoding)
-        new: list[int] = []
-        for hit in self.engine.analyse(page, self.watched.get(item.site)):
-            row = self.store.add_finding(hit, site=item.site, url=item.url, page_id=stored.id)
-            if row is not None:
-                new.append(row.id)
-        return new
+            results.setdefault(site.id, SiteResult(site=site.id, status=status, detail=detail))
+    return [results[s.id] for s in sites], interrupted

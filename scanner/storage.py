@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -72,6 +73,16 @@ class PageRow(Base):
     content_type: Mapped[str] = mapped_column(String(200), default="")
     length: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64))
+    # Incremental crawling (scanner/incremental.py): which crawl fetched it, the validators for
+    # a conditional request next time, the links to go on from after a 304, whether its content
+    # was the same as last time (then it was not analysed again), and the watchlist+rules
+    # fingerprint its content was analysed with.
+    crawl_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    etag: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    links: Mapped[str] = mapped_column(Text, default="")
+    unchanged: Mapped[bool] = mapped_column(Boolean, default=False)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class FindingRow(Base):
@@ -119,6 +130,11 @@ class OutboxRow(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTC(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTC(), nullable=True)
+    # Retries and crash safety (alerts/outbox.py): not before next_attempt_at; "sending" since claimed_at.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTC(), nullable=True, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTC(), nullable=True)
+    # The ids of the people the message is about, space-separated: whose digest reports its failure.
+    about: Mapped[str] = mapped_column(Text, default="")
 
 
 class CrawlRow(Base):
@@ -131,8 +147,12 @@ class CrawlRow(Base):
     pages: Mapped[int] = mapped_column(Integer, default=0)
     new_findings: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    # running | ok | blocked | broken | empty | failed | crashed | interrupted (see docs/watching.md)
     status: Mapped[str] = mapped_column(String(16), default="running")
     detail: Mapped[str] = mapped_column(Text, default="")
+    blocked: Mapped[int] = mapped_column(Integer, default=0)  # URLs the site refused (403, 429, bot wall)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)  # pages not analysed again
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")  # manual (doxwatch scan) | scheduled
 
 
 @dataclass(frozen=True)
@@ -205,8 +225,12 @@ class Store:
         status: int,
         content_type: str,
         body: bytes,
+        sha256: str | None = None,
+        **incremental: object,
     ) -> StoredPage:
-        digest = hashlib.sha256(body).hexdigest()
+        """Store one fetch. ``sha256`` overrides the body's hash (a 304 carries the last one);
+        ``incremental`` are PageRow's crawl_id, etag, last_modified, links, unchanged, fingerprint."""
+        digest = sha256 or hashlib.sha256(body).hexdigest()
         row = PageRow(
             site=site,
             url=url,
@@ -216,6 +240,7 @@ class Store:
             content_type=content_type[:200],
             length=len(body),
             sha256=digest,
+            **incremental,
         )
         with self.session() as s, s.begin():
             s.add(row)
@@ -319,13 +344,24 @@ class Store:
                 row.status = "failed"
 
     # crawls ----------------------------------------------------------------
-    def start_crawl(self, site: str) -> int:
-        row = CrawlRow(site=site, started_at=utcnow())
+    def start_crawl(self, site: str, trigger: str = "manual") -> int:
+        row = CrawlRow(site=site, started_at=utcnow(), trigger=trigger)
         with self.session() as s, s.begin():
             s.add(row)
         return row.id
 
-    def finish_crawl(self, crawl_id: int, *, pages: int, new_findings: int, errors: int, status: str, detail: str = "") -> None:
+    def finish_crawl(
+        self,
+        crawl_id: int,
+        *,
+        pages: int,
+        new_findings: int,
+        errors: int,
+        status: str,
+        detail: str = "",
+        blocked: int = 0,
+        unchanged: int = 0,
+    ) -> None:
         with self.session() as s, s.begin():
             row = s.get(CrawlRow, crawl_id)
             assert row is not None
@@ -335,6 +371,18 @@ class Store:
             row.errors = errors
             row.status = status
             row.detail = detail[:4000]
+            row.blocked = blocked
+            row.unchanged = unchanged
+
+    def close_stale_crawls(self, site: str) -> int:
+        """Mark crawls left "running" by a process that died as interrupted; call with the site's lock held."""
+        with self.session() as s, s.begin():
+            rows = list(s.scalars(select(CrawlRow).where(CrawlRow.site == site, CrawlRow.status == "running")))
+            for row in rows:
+                row.status = "interrupted"
+                row.finished_at = row.finished_at or utcnow()
+                row.detail = "the crawling process stopped before the crawl finished (killed or power lost)"
+        return len(rows)
 
     def crawls(self, site: str | None = None) -> list[CrawlRow]:
         query = select(CrawlRow).order_by(CrawlRow.id.desc())
@@ -348,3 +396,7 @@ def open_store(url: str) -> Store:
     engine = make_engine(url)
     upgrade(engine)
     return Store(engine)
+
+
+# Tables kept in their own module, registered on Base for anyone who maps or compares the schema.
+import scanner.evidence  # noqa: E402,F401  (imports this module: only after everything above exists)

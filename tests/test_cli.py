@@ -125,6 +125,19 @@ def test_check_json_lines_have_exactly_the_documented_keys(config: Path, tmp_pat
     assert by_person["maria"]["matches"][0]["text"] == "07700 900123"
 
 
+def test_check_explain_shows_how_context_moved_the_score(config: Path, tmp_path: Path) -> None:
+    post = tmp_path / "post.txt"
+    post.write_text("Kate Isaacs lives at 1723 N Halsted St, Chicago IL 60614. You know what to do.")
+    runner = CliRunner()
+    result = runner.invoke(main, ["check", str(post), "--format", "json", "--explain"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output.splitlines()[0])
+    assert {"signals", "reasons"} <= set(found)
+    assert any(s["group"] == "doxing" for s in found["signals"])
+    text = runner.invoke(main, ["check", str(post), "--explain"]).output
+    assert found["reasons"][0] in text
+
+
 def test_check_reads_stdin_and_reports_unreadable_targets(config: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["check", "-", "--format", "json"], input="ring Kate Isaacs on 312.555.0123 tonight")

@@ -54,7 +54,7 @@ def demo_settings(base_url: str, smtp_port: int, data_dir: Path) -> Settings:
         "sites": [{"id": "riverside-forum", "start_urls": [base_url + "index.html"], "max_depth": 2, "max_pages": 50}],
         "storage": {"url": f"sqlite:///{data_dir / 'doxwatch.sqlite3'}"},
         "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none", "from": "doxwatch demo <doxwatch@example.org>"},
-        "alerts": {"min_severity": "medium"},
+        "alerts": {"min_severity": "medium", "immediate_severity": "medium"},
     }
     return settings_from(validate(raw, "demo config"), data_dir / "doxwatch.toml", {})
 
