@@ -91,7 +91,7 @@ def _show_messages(messages: list) -> None:
     for message in messages:
         click.echo("=" * 72)
         for header in ("From", "To", "Subject"):
-            click.echo(f"{header}: {message[header]}")
+            click.echo(f"{header}: {str(message[header]).strip()}")
         body = message.get_body(preferencelist=("plain",))
         click.echo("")
         click.echo(body.get_content().rstrip() if body else "(no text part)")
