@@ -13,6 +13,7 @@ import click
 from rules.model import Severity
 from scanner import __version__
 from scanner.config import ENV_CONFIG, ConfigError, Settings, find_config_path, load_settings
+from scanner.storage import Store
 
 SEVERITIES = [s.value for s in Severity]
 
@@ -24,22 +25,48 @@ class Context:
         self._settings: Settings | None = None
 
     def settings(self) -> Settings:
-        """The validated settings; a broken config ends the command with every problem listed."""
+        """The validated settings and rule files; a broken one ends the command with every problem listed.
+
+        Rule files are checked here, in the parent, so a typo in a user's rule is one clear error
+        instead of a crash inside every crawl.
+        """
         if self._settings is None:
+            from rules.schema import load_rules
+
             try:
-                self._settings = load_settings(self.config)
+                settings = load_settings(self.config)
+                load_rules(settings.rule_dirs)
             except ConfigError as exc:
                 raise click.ClickException(str(exc)) from None
             from scanner.logs import setup_logging
 
-            setup_logging(self._settings, self.verbose)
+            setup_logging(settings, self.verbose)
+            self._settings = settings
         return self._settings
+
+    def store(self) -> Store:
+        from scanner.storage import open_store
+
+        return open_store(self.settings().storage_url)
 
 
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Turns the errors a user can fix (rule files, database) into one clear message, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from rules.schema import RuleFileError
+        from scanner.storage import StorageError
+
+        try:
+            return super().invoke(ctx)
+        except (RuleFileError, StorageError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--config",
     "config",
@@ -120,6 +147,10 @@ def config_check(ctx: Context) -> None:
         f"{settings.path}: OK: {len(settings.people)} people, {len(settings.sites)} sites, "
         f"{len(rules)} rules; database {_safe_url(settings.storage_url)}"
     )
+    from scanner.advice import warnings
+
+    for warning in warnings(settings, os.environ):
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command()
@@ -147,7 +178,7 @@ def scan(ctx: Context, sites: Sequence[str], no_send: bool, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"sites": [s.__dict__ | {"new_findings": list(s.new_findings)} for s in result.sites],
                                "sent": result.sent, "waiting": result.waiting, "failed": result.failed}))
-        return
+        sys.exit(scan_exit_code(result))
     for site in result.sites:
         line = f"{site.site}: {site.pages} pages, {len(site.new_findings)} new findings, {site.errors} errors"
         click.echo(line + ("" if site.status == "ok" else f" [{site.status}]"))
@@ -156,6 +187,22 @@ def scan(ctx: Context, sites: Sequence[str], no_send: bool, fmt: str) -> None:
     _echo_delivery(result.sent, result.waiting, result.failed, result.delivery_error)
     if result.new_findings:
         click.echo("See them with: doxwatch findings")
+    sys.exit(scan_exit_code(result))
+
+
+def scan_exit_code(result: Any) -> int:
+    """0 when every site was watched and every alert delivered; 1 otherwise, so a cron job notices."""
+    unwatched = [s.site for s in result.sites if s.status != "ok"]
+    if unwatched or result.failed or result.waiting:
+        click.echo(
+            "attention: " + "; ".join(
+                ([f"not watched this time: {', '.join(unwatched)} (see `doxwatch status`)"] if unwatched else [])
+                + ([f"{result.failed + result.waiting} alert(s) not delivered"] if result.failed or result.waiting else [])
+            ),
+            err=True,
+        )
+        return 1
+    return 0
 
 
 def _echo_delivery(sent: int, waiting: int, failed: int, error: str) -> None:
@@ -258,15 +305,17 @@ def findings(ctx: Context, person: str | None, severity: str | None, since: str 
       doxwatch findings --format json | jq .url
     """
     from scanner.report import findings_table, finding_json
-    from scanner.storage import open_store
 
     settings = ctx.settings()
-    rows = open_store(settings.storage_url).findings(
+    rows = ctx.store().findings(
         person=person, severity=Severity(severity) if severity else None, since=_parse_since(since)
     )
+    known = {p.id for p in settings.people}
+    if person and person not in known and not rows:  # a person removed from the config keeps their findings
+        raise click.BadParameter(f"no person has the id {person!r}; known: {', '.join(sorted(known))}", param_hint="--person")
     if fmt == "json":
         for row in rows:
-            click.echo(json.dumps(finding_json(row), ensure_ascii=False))
+            click.echo(json.dumps(finding_json(row, redact=settings.alerts.redact), ensure_ascii=False))
         return
     click.echo(findings_table(rows, redact=settings.alerts.redact))
 
@@ -286,10 +335,9 @@ def alerts_flush(ctx: Context) -> None:
       DOXWATCH_SMTP_PASSWORD=... doxwatch alerts flush
     """
     from scanner.crawl import flush_outbox
-    from scanner.storage import open_store
 
     settings = ctx.settings()
-    result = flush_outbox(settings, open_store(settings.storage_url), force=True)  # asked for now: skip the back-off
+    result = flush_outbox(settings, ctx.store(), force=True)  # asked for now: skip the back-off
     _echo_delivery(result["sent"], result["waiting"], result["failed"], str(result["delivery_error"]))  # type: ignore[arg-type]
     if result["waiting"]:
         sys.exit(1)

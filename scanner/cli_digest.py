@@ -17,15 +17,15 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option("--preview", "mode", flag_value="preview", help="Print (or write with --out) the digest; send nothing.")
-@click.option("--send", "mode", flag_value="send", help="Queue and send every digest that is due now and not sent yet.")
+@click.option("--preview", is_flag=True, help="Print (or write with --out) the digest; send nothing.")
+@click.option("--send", is_flag=True, help="Queue and send every digest that is due now and not sent yet.")
 @click.option("--date", "day", metavar="YYYY-MM-DD",
               help="Preview the digest of this local date (default: today in each recipient's time zone).")
 @click.option("--recipient", "recipients", multiple=True, metavar="EMAIL", help="Only this recipient (repeatable).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write the preview to FILE: .html for the HTML part, .eml for the whole message, else the text.")
 @click.pass_obj
-def digest(ctx: Context, mode: str | None, day: str | None, recipients: Sequence[str], out: str | None) -> None:
+def digest(ctx: Context, preview: bool, send: bool, day: str | None, recipients: Sequence[str], out: str | None) -> None:
     """Preview the daily digest, or send the digests that are due now.
 
     The digest for a date covers the findings since the previous digest, up to
@@ -39,13 +39,12 @@ def digest(ctx: Context, mode: str | None, day: str | None, recipients: Sequence
       doxwatch digest --preview --date 2026-11-21 --recipient team@example.org --out digest.html
       doxwatch digest --send
     """
-    if mode is None:
-        raise click.UsageError("choose --preview or --send")
-    if mode == "send" and (day or out):
+    if preview == send:
+        raise click.UsageError("choose one of --preview (show, send nothing) or --send")
+    if send and (day or out):
         raise click.UsageError("--date and --out go with --preview; --send sends what is due now")
     settings = ctx.settings()
     from alerts.audience import audience_for, audiences
-    from scanner.storage import open_store
 
     try:
         chosen = [audience_for(settings, r) for r in recipients] if recipients else audiences(settings)
@@ -53,8 +52,8 @@ def digest(ctx: Context, mode: str | None, day: str | None, recipients: Sequence
         raise click.BadParameter(str(exc.args[0]), param_hint="--recipient") from None
     if not chosen:
         raise click.ClickException("no recipients: add alert_to to a [[people]] block or a [[recipients]] block")
-    store = open_store(settings.storage_url)
-    if mode == "send":
+    store = ctx.store()
+    if send:
         _send(settings, store, tuple(a.email for a in chosen))
     else:
         _preview(settings, store, chosen, _parse_day(day), out)

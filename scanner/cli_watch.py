@@ -91,10 +91,9 @@ def status(ctx: Context, fmt: str) -> None:
       doxwatch status --format json | jq '.sites[] | select(.result != "ok")'
     """
     from scanner.status import collect, status_json, status_text
-    from scanner.storage import open_store
 
     settings = ctx.settings()
-    report = collect(settings, open_store(settings.storage_url))
+    report = collect(settings, ctx.store())
     if fmt == "json":
         click.echo(json.dumps(status_json(report), ensure_ascii=False))
     else:
@@ -124,11 +123,10 @@ def evidence_export(ctx: Context, finding_id: int, out: Path, redact: bool) -> N
       doxwatch evidence export 42 --out ./finding-42/
     """
     from scanner.evidence_export import EvidenceError, export
-    from scanner.storage import open_store
 
     settings = ctx.settings()
     try:
-        done = export(settings, open_store(settings.storage_url), finding_id, out, redact=redact)
+        done = export(settings, ctx.store(), finding_id, out, redact=redact)
     except EvidenceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {done.path}: {done.files} files, {done.versions} captured versions")

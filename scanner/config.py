@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from rules.model import Severity
 from rules.problems import MISSING, Problem, from_pydantic
@@ -110,6 +110,36 @@ class Person(_Strict, DigestOptions):
         if any(not v.strip() for v in values):
             raise ValueError("remove the empty entry")
         return tuple(v.strip() for v in values)
+
+    @field_validator("names")
+    @classmethod
+    def _full_names(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if len(re.findall(r"[^\W\d_]+", value)) < 2:
+                raise ValueError(
+                    f"{value!r} is one word, and a first name or surname alone is never matched (too common); "
+                    'write the full name, e.g. "Kate Isaacs"'
+                )
+        return values
+
+    @field_validator("addresses")
+    @classmethod
+    def _whole_addresses(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if len(value.replace(",", " ").split()) < 3:
+                raise ValueError(
+                    f"{value!r} is too short to match as an address; give at least the street and the town "
+                    'or postcode, e.g. "1723 N Halsted St, Chicago IL 60614"'
+                )
+        return values
+
+    @model_validator(mode="after")
+    def _watches_something(self) -> "Person":
+        if not (self.names or self.phones or self.addresses or self.emails or self.usernames or self.photos):
+            raise ValueError(
+                f"person {self.id!r} has nothing to watch for; add names, phones, addresses, emails, usernames or photos"
+            )
+        return self
 
     def identity(self) -> Identity:
         return Identity(
@@ -230,6 +260,28 @@ class Site(_Strict):
         parse_schedule(value)
         return value
 
+    @field_validator("allowed_domains")
+    @classmethod
+    def _bare_hosts(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", value) or value.startswith(".") or "." not in value and value != "localhost":
+                raise ValueError(f"{value!r} is not a host name; write the host alone, e.g. \"forum.example.org\" "
+                                 "(no https://, no path; its subdomains count too)")
+        return tuple(v.lower().split(":")[0] for v in values)
+
+    @model_validator(mode="after")
+    def _start_inside_domains(self) -> "Site":
+        from urllib.parse import urlsplit
+
+        for i, url in enumerate(self.start_urls):
+            host = (urlsplit(url).hostname or "").lower()
+            if not any(host == d or host.endswith("." + d) for d in self.domains):
+                raise ValueError(
+                    f"start_urls[{i}] ({url}) is outside allowed_domains, so nothing would be crawled; "
+                    f"add {host!r} to allowed_domains, or remove allowed_domains"
+                )
+        return self
+
     @property
     def domains(self) -> tuple[str, ...]:
         """``allowed_domains``, defaulting to the hosts of ``start_urls``."""
@@ -248,6 +300,23 @@ class Site(_Strict):
 class Storage(_Strict):
     url: str | None = None
     evidence_dir: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError):
+            raise ValueError(
+                "not a database URL doxwatch can use; write sqlite:////absolute/path/doxwatch.sqlite3 "
+                "or postgresql+psycopg://user@host/dbname"
+            ) from None
+        return value
 
 
 class Smtp(_Strict):
@@ -476,9 +545,12 @@ def _phone_problems(index: int, person: dict[str, Any]) -> list[Problem]:
         phone = raw_value(entry)
         if not isinstance(phone, str):
             continue
+        key = f"people[{index}].phones[{j}]" + (".value" if isinstance(entry, dict) else "")
         if not readable_phone(phone, region):
-            key = f"people[{index}].phones[{j}]" + (".value" if isinstance(entry, dict) else "")
             problems.append(Problem(key, phone, "cannot be read as a phone number; " + _FIELD_HINTS["phones"]))
+        elif not possible_phone(phone, region):
+            problems.append(Problem(key, phone, f"has the wrong number of digits for a {region} number (phone_region); "
+                                    'write it with its country code, e.g. "+44 7700 900123", or set phone_region'))
     return problems
 
 
@@ -491,3 +563,11 @@ def readable_phone(phone: str, region: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return 6 <= len(str(number.national_number)) <= 15
+
+
+def possible_phone(phone: str, region: str) -> bool:
+    """Whether the number has a possible length for its country: fictional 555-01xx numbers pass, "+1 312 555 01" not."""
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(phone, region))
+    except phonenumbers.NumberParseException:
+        return False

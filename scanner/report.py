@@ -7,7 +7,8 @@ from alerts.mask import mask
 from scanner.storage import FindingRow
 
 
-def finding_json(row: FindingRow) -> dict[str, Any]:
+def finding_json(row: FindingRow, *, redact: bool = True) -> dict[str, Any]:
+    """A finding for machines; identifiers masked unless ``[alerts] redact = false``."""
     return {
         "id": row.id,
         "person": row.person,
@@ -17,7 +18,10 @@ def finding_json(row: FindingRow) -> dict[str, Any]:
         "site": row.site,
         "url": row.url,
         "found_at": row.found_at.isoformat(),
-        "matches": [{k: m[k] for k in ("kind", "text", "start", "end")} for m in row.matches],
+        "matches": [
+            {"kind": m["kind"], "text": mask(m["kind"], m["text"]) if redact else m["text"], "start": m["start"], "end": m["end"]}
+            for m in row.matches
+        ],
         "explanation": row.explanation,
     }
 

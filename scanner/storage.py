@@ -392,9 +392,24 @@ class Store:
             return list(s.scalars(query))
 
 
+class StorageError(Exception):
+    """The database cannot be opened; the message says which one and what to check."""
+
+
 def open_store(url: str) -> Store:
-    engine = make_engine(url)
-    upgrade(engine)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageError(
+            f"cannot open the database {shown}: {reason}; check [storage] url in the config "
+            "(SQLite: sqlite:////absolute/path/doxwatch.sqlite3, PostgreSQL: postgresql+psycopg://user@host/dbname) "
+            "and that the server is running"
+        ) from None
     return Store(engine)
 
 

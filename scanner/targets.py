@@ -1,6 +1,7 @@
 """What ``doxwatch check`` reads: a URL, a local file, or standard input."""
 from __future__ import annotations
 
+import logging
 import sys
 import urllib.error
 import urllib.request
@@ -8,6 +9,8 @@ from pathlib import Path
 
 from rules.model import PageText
 from rules.text import extract_page
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 TIMEOUT = 30.0
@@ -20,7 +23,7 @@ class TargetError(Exception):
 
 def read_target(target: str) -> PageText:
     if target == "-":
-        data = sys.stdin.buffer.read(MAX_BYTES + 1)[:MAX_BYTES]
+        data = _capped(sys.stdin.buffer.read(MAX_BYTES + 1), target)
         kind = "text/html" if data.lstrip()[:1] == b"<" else "text/plain"
         return extract_page(data, "stdin:", kind)
     if target.startswith(("http://", "https://")):
@@ -32,16 +35,24 @@ def read_target(target: str) -> PageText:
     if suffix not in {".html", ".htm", ".txt"}:
         raise TargetError(f"cannot read {suffix or 'files without an extension'}; give a .html, .htm or .txt file")
     with path.open("rb") as handle:
-        data = handle.read(MAX_BYTES)
+        data = _capped(handle.read(MAX_BYTES + 1), target)
     kind = "text/plain" if suffix == ".txt" else "text/html"
     return extract_page(data, path.resolve().as_uri(), kind)
+
+
+def _capped(data: bytes, target: str) -> bytes:
+    """The first 10 MiB; a longer input is said out loud, since a dox can hide past the cut."""
+    if len(data) > MAX_BYTES:
+        log.warning("%s: longer than %d MiB; only the first %d MiB were checked", target, MAX_BYTES >> 20, MAX_BYTES >> 20)
+        return data[:MAX_BYTES]
+    return data
 
 
 def _fetch(url: str) -> PageText:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            data = response.read(MAX_BYTES)
+            data = _capped(response.read(MAX_BYTES + 1), url)
             content_type = response.headers.get_content_type()
             charset = response.headers.get_content_charset()
             final_url = response.geturl()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -366,9 +365,8 @@ def test_hung_server_times_out_once_and_keeps_everything_queued(tmp_path: Path) 
         settings, store = setup(tmp_path, port=silent.port, smtp={"timeout": 0.5},
                                 people=[{**KATE, "alert_to": [RECIPIENT, "kate@example.org"]}])
         queue_alerts(store, [add(store, kate_hit())], settings)
-        started = time.monotonic()
+        # one timeout, then the flush stops: the second message is not tried (attempts stay 0)
         assert flush(store, EmailSender.from_settings(settings)) == FlushResult(sent=0, failed=0, waiting=2)
-        assert time.monotonic() - started < 3
     rows = store.outbox()
     assert [r.attempts for r in rows] == [1, 0]
     assert "timed out" in (rows[0].last_error or "")

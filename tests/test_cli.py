@@ -161,3 +161,60 @@ def test_findings_rejects_a_bad_date(config: Path) -> None:
     result = CliRunner().invoke(main, ["findings", "--since", "yesterday"])
     assert result.exit_code == 2
     assert re.search(r"write it as 2026-11-21", result.output)
+
+
+def test_config_check_warns_about_configs_that_would_not_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "doxwatch.toml"
+    path.write_text(CONFIG + '\n[smtp]\nhost = "smtp.example.org"\nusername = "alerts@example.org"\n')
+    monkeypatch.delenv("DOXWATCH_SMTP_PASSWORD", raising=False)
+    result = CliRunner().invoke(main, ["--config", str(path), "config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "warning: smtp.username is set but DOXWATCH_SMTP_PASSWORD is not" in result.output
+    assert "warning: maria: nobody gets alerts about this person" in result.output
+    assert "warning: kate" not in result.output
+
+
+def test_broken_user_rule_is_one_clear_error_for_every_command(config: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "my-rules"
+    rules.mkdir()
+    (rules / "mine.yaml").write_text("id: mine\nmeta: {name: x, description: y, severity: urgent}\n")
+    config.write_text(CONFIG + '\n[rules]\ndirs = ["my-rules"]\n')
+    post = tmp_path / "post.txt"
+    post.write_text("Kate Isaacs")
+    for args in (["check", str(post)], ["findings"], ["scan"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "mine.yaml" in result.output and "meta.severity" in result.output, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_database_problems_are_clear_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.demo.mailcatcher import free_port
+
+    path = tmp_path / "doxwatch.toml"
+    path.write_text(CONFIG + '\n[storage]\nurl = "postgres://doxwatch@localhost/doxwatch"\n')
+    bad = CliRunner().invoke(main, ["--config", str(path), "config", "check"])
+    assert bad.exit_code == 2 and "storage.url" in bad.output and "postgresql+psycopg://" in bad.output
+    path.write_text(CONFIG + f'\n[storage]\nurl = "postgresql+psycopg://doxwatch@127.0.0.1:{free_port()}/doxwatch"\n')
+    down = CliRunner().invoke(main, ["--config", str(path), "findings"])
+    assert down.exit_code == 1
+    assert "cannot open the database postgresql+psycopg://doxwatch@127.0.0.1:" in down.output
+    assert "check [storage] url" in down.output and "Traceback" not in down.output
+
+
+def test_scan_exit_code_tells_a_cron_job_something_was_missed() -> None:
+    from scanner.cli import scan_exit_code
+    from scanner.crawl import ScanResult, SiteResult
+
+    fine = ScanResult(sites=(SiteResult(site="forum", pages=3, status="ok"),), sent=1)
+    assert scan_exit_code(fine) == 0
+    assert scan_exit_code(ScanResult(sites=(SiteResult(site="forum", status="blocked"),))) == 1
+    assert scan_exit_code(ScanResult(sites=(SiteResult(site="forum", pages=3, status="ok"),), waiting=2)) == 1
+
+
+def test_check_says_when_a_huge_file_was_cut(config: Path, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.txt"
+    huge.write_bytes(b"filler text " * (1024 * 1024) + b"Kate Isaacs 312-555-0123")
+    result = CliRunner().invoke(main, ["check", str(huge)])
+    assert result.exit_code == 0
+    assert "only the first 10 MiB were checked" in result.output

@@ -16,7 +16,7 @@ GOOD = """
 [[people]]
 id = "kate"
 names = ["Kate Isaacs"]
-phones = ["+1 312 555 0123", "07700 900123"]
+phones = ["+1 312 555 0123", "+44 7700 900123"]
 alert_to = ["kate@example.org"]
 
 [[sites]]
@@ -62,6 +62,13 @@ BAD = [
     ('[[people]]\nid = "kate"\nnmaes = ["Kate"]\n', "people[0].nmaes", "unknown key; remove it or correct its spelling (allowed here: id, names"),
     ('[[people]]\nid = "kate"\nphones = ["call me maybe"]\n', "people[0].phones[0] (got 'call me maybe')", "cannot be read as a phone number"),
     ('[[people]]\nid = "kate"\nphones = ["12"]\n', "people[0].phones[0]", "write it with its digits"),
+    ('[[people]]\nid = "kate"\nphones = ["+1 312 555 01"]\n', "people[0].phones[0]", "wrong number of digits for a US number"),
+    ('[[people]]\nid = "kate"\nphones = ["07700 900123"]\n', "people[0].phones[0]", 'country code, e.g. "+44 7700 900123"'),
+    ('[[people]]\nid = "kate"\nnames = ["Kate"]\n', "people[0].names", "write the full name"),
+    ('[[people]]\nid = "kate"\naddresses = ["Chicago"]\n', "people[0].addresses", "give at least the street and the town"),
+    ('[[people]]\nid = "kate"\nalert_to = ["kate@example.org"]\n', "people[0]", "has nothing to watch for"),
+    ('[[sites]]\nid = "f"\nstart_urls = ["https://x.example.org"]\nallowed_domains = ["https://x.example.org/"]\n', "sites[0].allowed_domains", "write the host alone"),
+    ('[[sites]]\nid = "f"\nstart_urls = ["https://x.example.org"]\nallowed_domains = ["y.example.org"]\n', "sites[0]", "start_urls[0] (https://x.example.org) is outside allowed_domains"),
     ('[[people]]\nid = "kate"\nphone_region = "XX"\n', "people[0].phone_region (got 'XX')", 'two-letter ISO country code'),
     ('[[people]]\nid = "kate"\nalert_to = ["kate at example"]\n', "people[0].alert_to", "name@example.org"),
     ('[[people]]\nid = "kate"\n[[people]]\nid = "kate"\n', "people[1].id (got 'kate')", "used twice"),
