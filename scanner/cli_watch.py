@@ -130,19 +130,25 @@ def evidence_export(ctx: Context, finding_id: int, out: Path, redact: bool) -> N
     except EvidenceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {done.path}: {done.files} files, {done.versions} captured versions")
-    click.echo(f"manifest SHA-256 {done.manifest_sha256} (note it down: it identifies this exact package)")
+    click.echo(f"manifest SHA-256 {done.manifest_sha256} (note it down, or send it apart from the package:")
+    click.echo(f"  `doxwatch evidence verify {done.path} --expect {done.manifest_sha256}` then proves nothing was changed)")
     if not done.versions:
         click.echo("no capture was kept for this finding (below medium, or found before captures existed)", err=True)
 
 
 @evidence.command("verify")
 @click.argument("path", type=click.Path(path_type=Path))
-def evidence_verify(path: Path) -> None:
+@click.option("--expect", metavar="SHA256", help="The manifest SHA-256 printed at export: catches a rewritten manifest too.")
+def evidence_verify(path: Path, expect: str | None) -> None:
     """Re-hash an evidence package and say whether anything changed (exit 1 if so).
 
+    Without --expect, a package whose files and manifest were both rewritten
+    still checks out; give the manifest hash noted at export to rule that out.
+
     \b
-    Example:
+    Examples:
       doxwatch evidence verify kate-finding-42.zip
+      doxwatch evidence verify kate-finding-42.zip --expect 3f7a…(64 hex digits)
     """
     from scanner.evidence_export import EvidenceError, verify
 
@@ -154,6 +160,10 @@ def evidence_verify(path: Path) -> None:
     for label, names in (("CHANGED", verdict.changed), ("MISSING", verdict.missing), ("NOT IN MANIFEST", verdict.extra)):
         for name in names:
             click.echo(f"{label}: {name}")
+    if expect and expect.strip().lower() != verdict.manifest_sha256:
+        click.echo(f"FAILED: the manifest is not the one exported (expected SHA-256 {expect.strip().lower()}, "
+                   f"found {verdict.manifest_sha256}): the package was rewritten")
+        sys.exit(1)
     if verdict.ok:
         click.echo(f"OK: {verdict.checked} files match the manifest (manifest SHA-256 {verdict.manifest_sha256})")
         return

@@ -156,6 +156,23 @@ def test_an_added_or_removed_file_is_caught(kept: Kept, tmp_path: Path) -> None:
     assert (verdict.ok, verdict.missing, verdict.extra) == (False, ["evidence/v1-response.gz"], ["note.txt"])
 
 
+def test_a_rewritten_manifest_is_caught_with_the_hash_noted_at_export(kept: Kept, tmp_path: Path) -> None:
+    import hashlib
+    import json as jsonlib
+
+    out = tmp_path / "finding"
+    done = export(kept.settings, open_store(kept.settings.storage_url), kept.finding_id, out)
+    flip_one_byte(out / "evidence" / "v1-screenshot.png", 200)
+    manifest = jsonlib.loads((out / "manifest.json").read_text())
+    for entry in manifest["files"]:  # a forger re-hashes the changed file
+        entry["sha256"] = hashlib.sha256((out / entry["path"]).read_bytes()).hexdigest()
+    (out / "manifest.json").write_text(jsonlib.dumps(manifest, indent=2))
+    (out / "SHA256SUMS").write_text("".join(f"{e['sha256']}  {e['path']}\n" for e in sorted(manifest["files"], key=lambda e: e["path"])))
+    assert verify(out).ok  # self-consistent again...
+    caught = cli(kept, "evidence", "verify", str(out), "--expect", done.manifest_sha256)
+    assert caught.exit_code == 1 and "the package was rewritten" in caught.output  # ...but not the package exported
+
+
 def test_export_never_overwrites_and_names_unknown_findings(kept: Kept, tmp_path: Path) -> None:
     store = open_store(kept.settings.storage_url)
     (tmp_path / "taken").mkdir()
