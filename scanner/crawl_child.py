@@ -13,12 +13,14 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
 
+from scanner.analysis_pool import POOL_AFTER, AnalysisPool, pool_size
 from scanner.config import Settings, Site
 from scanner.evidence import MIN_SEVERITY, EvidenceLocker
 from scanner.incremental import fingerprint, known_pages, last_page, mark_analysed
@@ -83,13 +85,25 @@ def child_main(
     setup_logging(settings, verbosity=0)
     analyser = PageAnalyser(settings, crawl_ids=crawl_ids)
     tallies = {site.id: SiteTally() for site in sites}
+    pools: list[AnalysisPool] = []
+    workers = pool_size()
 
-    def on_page(item: PageItem) -> None:
+    def on_page(item: PageItem) -> Awaitable[None] | None:
         tally = tallies[item.site]
         tally.pages += 1
-        new, unchanged = analyser.handle(item)
+        if workers and not pools and sum(t.pages for t in tallies.values()) > POOL_AFTER:
+            pools.append(AnalysisPool([p.identity() for p in settings.people], settings.rule_dirs, workers))
+        if not pools:
+            count(tally, *analyser.handle(item))
+            return None
+        return _counted(tally, analyser.handle_in(pools[0], item))
+
+    def count(tally: SiteTally, new: list[int], unchanged: int) -> None:
         tally.findings += new
         tally.unchanged += unchanged
+
+    async def _counted(tally: SiteTally, handled: Awaitable[tuple[list[int], int]]) -> None:
+        count(tally, *(await handled))
 
     def on_error(site_id: str, url: str, reason: str) -> None:
         tally = tallies[site_id]
@@ -102,9 +116,14 @@ def child_main(
         events.put(("progress", (site_id, done, total, len(tallies[site_id].findings))))
 
     known = {s.id: known_pages(analyser.store, s.id, analyser.fingerprints[s.id]) for s in sites if s.render == "http"}
-    stats = crawl_sites(
-        sites, on_page, on_error, on_progress, chromium_path=settings.chromium_path, overrides=overrides, known_pages=known
-    )
+    try:
+        stats = crawl_sites(
+            sites, on_page, on_error, on_progress, chromium_path=settings.chromium_path, overrides=overrides,
+            known_pages=known,
+        )
+    finally:
+        for pool in pools:
+            pool.close()
     shot_notes = take_screenshots(settings, sites, analyser)
     for site in sites:
         tally, stat = tallies[site.id], stats.get(site.id)
@@ -145,6 +164,21 @@ class PageAnalyser:
 
     def handle(self, item: PageItem) -> tuple[list[int], int]:
         """Store the page, and its new findings unless it is unchanged; (new finding ids, 1 if unchanged)."""
+        recorded = self._record(item)
+        if recorded is None:
+            return [], 1
+        return self._finish(item, *recorded, self._analyse(item)), 0
+
+    async def handle_in(self, pool: AnalysisPool, item: PageItem) -> tuple[list[int], int]:
+        """:meth:`handle`, the page read in ``pool`` while the reactor goes on; storing stays in this process."""
+        recorded = self._record(item)
+        if recorded is None:
+            return [], 1
+        hits = await pool.analyse(item.body, item.url, item.content_type, item.encoding, self.watched.get(item.site))
+        return self._finish(item, *recorded, hits), 0
+
+    def _record(self, item: PageItem) -> tuple[int, str] | None:
+        """Store the fetch: None when it is unchanged (nothing to read), else its page id and the fingerprint."""
         previous = last_page(self.store, item.url)
         current = self.fingerprints.get(item.site, "")
         common = self._row_values(item)
@@ -155,15 +189,17 @@ class PageAnalyser:
                     etag=common["etag"] or previous.etag, last_modified=common["last_modified"] or previous.last_modified,
                 )
             self.store.record_page(**common, unchanged=True)
-            return [], 1
+            return None
         digest = _sha256(item.body)
         if previous is not None and previous.sha256 == digest and previous.fingerprint == current:
             self.store.record_page(**common, unchanged=True, fingerprint=current)
-            return [], 1
-        stored = self.store.record_page(**common)
-        new = self._analyse(item, stored.id)
-        mark_analysed(self.store, stored.id, current)
-        return new, 0
+            return None
+        return self.store.record_page(**common).id, current
+
+    def _finish(self, item: PageItem, page_id: int, current: str, hits: list[Any]) -> list[int]:
+        new = self._keep(item, page_id, hits)
+        mark_analysed(self.store, page_id, current)
+        return new
 
     def _row_values(self, item: PageItem) -> dict[str, Any]:
         headers = {k.lower(): v for k, v in item.headers.items()}
@@ -180,13 +216,17 @@ class PageAnalyser:
             "links": "\n".join(item.links[:2000]),
         }
 
-    def _analyse(self, item: PageItem, page_id: int) -> list[int]:
+    def _analyse(self, item: PageItem) -> list[Any]:
         from rules.text import extract_page
 
         page = extract_page(item.body, item.url, item.content_type, item.encoding)
+        return self.engine.analyse(page, self.watched.get(item.site))
+
+    def _keep(self, item: PageItem, page_id: int, hits: list[Any]) -> list[int]:
+        """Store the page's hits as findings (new ones and ones seen before) and its evidence if any is serious."""
         new: list[int] = []
         serious: list[int] = []
-        for hit in self.engine.analyse(page, self.watched.get(item.site)):
+        for hit in hits:
             row = self.store.add_finding(hit, site=item.site, url=item.url, page_id=page_id)
             finding_id = row.id if row is not None else self._existing(hit, item.url)
             if row is not None:
@@ -251,14 +291,14 @@ def _shoot_all(
 
 def _shoot(browser: Any, site: Site, shot: Shot, locker: EvidenceLocker, notes: dict[str, list[str]]) -> None:
     try:
-        png = browser.shoot(site, shot.url)
+        png, how = browser.shoot(site, shot.url)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         locker.note_no_screenshot(shot.evidence_id, f"no screenshot: {reason}")
         notes.setdefault(site.id, []).append(f"{shot.url}: screenshot failed: {reason}")
         return
     taken = datetime.now(timezone.utc)
-    note = f"loaded again at {taken:%Y-%m-%d %H:%M:%S} UTC in headless {browser.version}, full page"
+    note = f"loaded again at {taken:%Y-%m-%d %H:%M:%S} UTC in headless {browser.version}, {how}"
     locker.add_screenshot(shot.evidence_id, png, taken, note)
 
 

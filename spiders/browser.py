@@ -83,6 +83,11 @@ def context_options(site: Site) -> dict[str, Any]:
     return options
 
 
+#: The tallest screenshot taken when a full-page capture fails (Chromium's limits are near 16,384 px).
+MAX_SHOT_PIXELS = 12_000
+PAGE_HEIGHT_JS = "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
+
+
 class Screenshotter:
     """One headless Chromium for many full-page screenshots (Playwright's sync API).
 
@@ -121,8 +126,13 @@ class Screenshotter:
     def version(self) -> str:
         return f"Chromium {self._browser.version}"
 
-    def shoot(self, site: Site, url: str) -> bytes:
-        """A full-page PNG of ``url`` loaded as the site's crawl loads it."""
+    def shoot(self, site: Site, url: str) -> tuple[bytes, str]:
+        """A PNG of ``url`` loaded as the site's crawl loads it, and how much of the page it shows.
+
+        The whole page where Chromium can capture it; a page too long for one
+        image (a thread padded to megabytes to bury a dox) keeps its top
+        ``MAX_SHOT_PIXELS``, said in the note, rather than no screenshot at all.
+        """
         page = self._context(site).new_page()
         try:
             page.set_default_timeout(self.timeout_ms)
@@ -131,7 +141,16 @@ class Screenshotter:
                 page.wait_for_selector(site.wait_for)
             if site.scrolls:
                 page.evaluate(SCROLL_JS, [site.scrolls, SETTLE_MS])
-            return bytes(page.screenshot(full_page=True, type="png"))
+            height = page.evaluate(PAGE_HEIGHT_JS)
+            if height <= MAX_SHOT_PIXELS:
+                try:
+                    return bytes(page.screenshot(full_page=True, type="png")), "full page"
+                except Exception:  # Chromium could not paint it in one image: fall back to the top
+                    pass
+            width = (page.viewport_size or {}).get("width", 1280)
+            clip = {"x": 0, "y": 0, "width": width, "height": min(height, MAX_SHOT_PIXELS) or MAX_SHOT_PIXELS}
+            png = bytes(page.screenshot(full_page=True, clip=clip, type="png"))
+            return png, f"the page is too long for one image ({height:,} pixels): its top {clip['height']:,} pixels"
         finally:
             page.close()
 

@@ -244,3 +244,19 @@ def test_export_refuses_evidence_that_was_altered_where_it_is_kept(kept: Kept, t
     finally:
         kept_file.write_bytes(original)
         kept_file.chmod(0o400)
+
+
+def test_a_page_too_long_for_one_image_keeps_its_top(tmp_path: Path) -> None:
+    from scanner.config import Site
+    from scanner.demo import serve_folder
+    from spiders.browser import MAX_SHOT_PIXELS, Screenshotter
+
+    (tmp_path / "padded.html").write_text('<body style="margin:0"><div style="height:300000px">filler</div><p>Kate</p></body>')
+    (tmp_path / "short.html").write_text("<body><p>Kate Isaacs</p></body>")
+    with serve_folder(tmp_path) as base, Screenshotter("/usr/bin/chromium") as browser:
+        site = Site(id="t", start_urls=(base + "padded.html",))
+        tall, how = browser.shoot(site, base + "padded.html")
+        short, whole = browser.shoot(site, base + "short.html")
+    assert tall.startswith(b"\x89PNG") and int.from_bytes(tall[20:24], "big") == MAX_SHOT_PIXELS  # PNG height field
+    assert "too long for one image (300,0" in how and how.endswith("its top 12,000 pixels")
+    assert short.startswith(b"\x89PNG") and whole == "full page"
