@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import stat
+import threading
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -253,10 +254,18 @@ def test_a_page_too_long_for_one_image_keeps_its_top(tmp_path: Path) -> None:
 
     (tmp_path / "padded.html").write_text('<body style="margin:0"><div style="height:300000px">filler</div><p>Kate</p></body>')
     (tmp_path / "short.html").write_text("<body><p>Kate Isaacs</p></body>")
-    with serve_folder(tmp_path) as base, Screenshotter("/usr/bin/chromium") as browser:
-        site = Site(id="t", start_urls=(base + "padded.html",))
-        tall, how = browser.shoot(site, base + "padded.html")
-        short, whole = browser.shoot(site, base + "short.html")
+    shots: dict[str, tuple[bytes, str]] = {}
+
+    def shoot_both(base: str) -> None:  # in its own thread, as the crawl does: Playwright's sync API owns one
+        with Screenshotter("/usr/bin/chromium") as browser:
+            site = Site(id="t", start_urls=(base + "padded.html",))
+            shots.update({name: browser.shoot(site, base + name) for name in ("padded.html", "short.html")})
+
+    with serve_folder(tmp_path) as base:
+        worker = threading.Thread(target=shoot_both, args=(base,))
+        worker.start()
+        worker.join(timeout=120)
+    (tall, how), (short, whole) = shots["padded.html"], shots["short.html"]
     assert tall.startswith(b"\x89PNG") and int.from_bytes(tall[20:24], "big") == MAX_SHOT_PIXELS  # PNG height field
     assert "too long for one image (300,0" in how and how.endswith("its top 12,000 pixels")
     assert short.startswith(b"\x89PNG") and whole == "full page"
