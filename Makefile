@@ -47,8 +47,11 @@ test: install chromium postgres
 accuracy: install
 	$(PY) bench/accuracy.py $(if $(EVAL_DIR),--eval-dir $(EVAL_DIR))
 
+# Speed: the rule engine beside a parse-only floor and Presidio, and a crawl beside a bare Scrapy spider
+# (figures and targets: docs/performance.md). Installs the bench extra (Presidio, Faker) first.
 bench: install
-	$(PY) bench/throughput.py
+	$(PIP) install -q -e '.[test,bench]'
+	$(PY) bench/throughput.py $(if $(EVAL_DIR),--eval-dir $(EVAL_DIR)); t=$$?; $(PY) bench/crawl.py; c=$$?; exit $$((t || c))
 
 clean:
 	rm -rf $(VENV) build *.egg-info

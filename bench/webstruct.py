@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lxml.html
@@ -33,6 +33,7 @@ class Page:
     id: str  # "us_contact_pages/12"
     page: PageText
     labels: tuple[Label, ...]
+    html: str = field(default="", repr=False)  # the page as served, labels unwrapped: what extract_page read
 
     def of(self, *types: str) -> list[Label]:
         return [label for label in self.labels if label.type in types]
@@ -60,11 +61,12 @@ def load_page(path: Path) -> Page:
         span.drop_tag()
     page_id = f"{path.parent.name}/{path.stem}"
     url = f"https://webstruct.example/{page_id}.html"
-    page = extract_page(lxml.html.tostring(root, encoding="unicode"), url)
+    html = lxml.html.tostring(root, encoding="unicode")
+    page = extract_page(html, url)
     found = tuple(
         Label(kind, " ".join(" ".join(parts).split()), order) for order, ((_, kind), parts) in enumerate(labels.items())
     )
-    return Page(page_id, page, tuple(label for label in found if label.text))
+    return Page(page_id, page, tuple(label for label in found if label.text), html)
 
 
 def iter_texts(eval_dir: Path = DEFAULT_EVAL_DIR) -> Iterator[PageText]:

@@ -9,6 +9,7 @@ Pages also write a dot after an abbreviation; the matcher allows it.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -293,11 +294,13 @@ def canonical(table: str, word: str) -> str | None:
     return _CANONICAL[table].get(key)
 
 
+@functools.lru_cache(maxsize=4096)
 def spellings_regex(table: str, canonical_form: str) -> str:
     """A regex for every spelling of ``canonical_form``, each optionally followed by a dot."""
     return alternatives(_TABLES[table].get(canonical_form, (canonical_form,)))
 
 
+@functools.lru_cache(maxsize=None)
 def any_regex(table: str) -> str:
     """A regex for any spelling in ``table`` (e.g. any unit designator)."""
     return alternatives(s for spellings in _TABLES[table].values() for s in spellings)

@@ -9,12 +9,14 @@ continental "Street 12" order.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 import usaddress
 
 from rules import abbrev
+from rules.automaton import word_window
 
 _NUMBER = re.compile(r"(\d+)(?:\s?([A-Za-z])\b)?")
 _RANGE = r"(?:\s*[-\u2013]\s*\d+[A-Za-z]?)?"  # "86-90 Paul Street": the building spans several numbers
@@ -29,6 +31,10 @@ _CA_POSTCODE = re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d\b", re.IGNOR
 _SEP = r"(?:\s*,\s*|\s+)"
 #: How far before a house number a "Street 12" address may start.
 LOOKBACK = 120
+#: How far after its house number a street name may start ("1723  North  Halsted").
+STREET_GAP = 40
+#: The window around a street name searched for a partial address (street and place, no number).
+PARTIAL_BEFORE, PARTIAL_AFTER = LOOKBACK // 4, 60
 #: A house number or another direction just before a street name: "1725 Halsted St", "S Halsted St".
 _NUMBER_BEFORE = re.compile(rf"(?:\d[A-Za-z]?\s*[,.#-]?|(?<![\w.]){abbrev.any_regex('directional')})\s*$", re.IGNORECASE)
 _HOUSE_NUMBER_AFTER = re.compile(r"\s*(?:no\.?\s*)?\d+[A-Za-z]?\b", re.IGNORECASE)
@@ -173,23 +179,45 @@ class AddressPattern:
         self.parts = parts
         self.identifier = parts.key
         self.needs_place = not (parts.us and parts.number_first)
-        street = _street_regex(parts)
-        if parts.number_first:  # "86-90 Paul Street" is number 90 too; "F-90" is not
-            self.street = re.compile(r"(?<![\w.])(?<![^\W\d]-)" + street, re.IGNORECASE)
-        else:
-            self.street = re.compile(r"(?<![\w.-])" + street + r"\Z", re.IGNORECASE)
-        self.tail = re.compile(_tail_regex(parts), re.IGNORECASE)
-        # "1723 N Halsted Ave" is not "1723 N Halsted St": another street type right after the name rules it out.
-        self.other_type = re.compile(r"\s+" + abbrev.any_regex("suffix"), re.IGNORECASE) if parts.suffix else None
-        place = _places(parts)
-        self.place = re.compile(r"\b(?:" + "|".join(place) + r")\b", re.IGNORECASE) if place else None
-        #: Street name and type without a house number ("Halsted St"), for a weaker, partial match.
-        self.partial = re.compile(_partial_regex(parts), re.IGNORECASE) if self.place is not None else None
+        #: The first word of the street's name: the word a page is scanned for ("halsted").
+        self.street_word = parts.name.split()[0]
+        #: Whether the street and place alone ("Halsted St, Chicago") may match, weaker, without the number.
+        self.has_partial = bool(_places(parts)) and bool(parts.suffix or not parts.number_first)
+
+    # The regexes are compiled on first use: a watchlist of thousands of addresses compiles the few its pages need.
+
+    @functools.cached_property
+    def street(self) -> re.Pattern[str]:
+        street = _street_regex(self.parts)
+        if self.parts.number_first:  # "86-90 Paul Street" is number 90 too; "F-90" is not
+            return re.compile(r"(?<![\w.])(?<![^\W\d]-)" + street, re.IGNORECASE)
+        return re.compile(r"(?<![\w.-])" + street + r"\Z", re.IGNORECASE)
+
+    @functools.cached_property
+    def tail(self) -> re.Pattern[str]:
+        return re.compile(_tail_regex(self.parts), re.IGNORECASE)
+
+    @functools.cached_property
+    def other_type(self) -> re.Pattern[str] | None:
+        """"1723 N Halsted Ave" is not "1723 N Halsted St": another street type right after the name rules it out."""
+        return _any_street_type() if self.parts.suffix else None
+
+    @functools.cached_property
+    def place(self) -> re.Pattern[str] | None:
+        place = _places(self.parts)
+        return re.compile(r"\b(?:" + "|".join(place) + r")\b", re.IGNORECASE) if place else None
+
+    @functools.cached_property
+    def partial(self) -> re.Pattern[str] | None:
+        """Street name and type without a house number ("Halsted St"), for a weaker, partial match."""
+        return re.compile(_partial_regex(self.parts), re.IGNORECASE) if self.place is not None else None
 
     def match_at(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         """The address span around the house number found at ``text[start:end]``, or None."""
         if self.parts.number_first:
             street = self.street.match(text, start)
+            if street is not None and street.start("name") - end > STREET_GAP:
+                return None
         else:
             number_end = _NUMBER.match(text, start)
             street = self.street.search(text, max(0, start - LOOKBACK), number_end.end() if number_end else end)
@@ -216,10 +244,10 @@ class AddressPattern:
         "Halsted Street in Chicago" counts; "1725 N Halsted St, Chicago" (another
         house on the street) does not, and neither does the street alone.
         """
-        if self.partial is None:
+        if not self.has_partial or self.partial is None:
             return None
-        street = next((m for m in self.partial.finditer(text, max(0, start - LOOKBACK // 4), min(len(text), end + 60))
-                       if m.start() <= start < m.end()), None)
+        lo, hi, _ = word_window(text, start, end, PARTIAL_BEFORE, PARTIAL_AFTER)
+        street = next((m for m in self.partial.finditer(text, lo, hi) if m.start() <= start < m.end()), None)
         if street is None or _NUMBER_BEFORE.search(text, max(0, street.start() - 16), street.start()):
             return None
         if not self.parts.number_first and _HOUSE_NUMBER_AFTER.match(text, street.end()):  # "Lindenweg 14"
@@ -241,7 +269,7 @@ def _street_regex(parts: AddressParts) -> str:
     number_re = re.escape(number.group(1)) + (r"\s?" + re.escape(number.group(2)) if number.group(2) else "") + r"\b"
     number_re += _RANGE + r"\b"
     predir = abbrev.spellings_regex("directional", parts.predir) if parts.predir else abbrev.any_regex("directional")
-    name = _phrase(parts.name) + r"\b"
+    name = "(?P<name>" + _phrase(parts.name) + r")\b"
     if parts.pretype:
         name = abbrev.spellings_regex("suffix", parts.pretype) + r"\s+" + name
     suffix = abbrev.spellings_regex("suffix", parts.suffix) if parts.suffix else abbrev.any_regex("suffix")
@@ -286,3 +314,8 @@ def _phrase(words: str, postcode: bool = False) -> str:
     if postcode and re.fullmatch(r"\d{5}", words):
         return words + r"(?:-\d{4})?"
     return (r"\s*" if postcode else r"\.?\s+").join(re.escape(w) for w in words.split())
+
+
+@functools.lru_cache(maxsize=1)
+def _any_street_type() -> re.Pattern[str]:
+    return re.compile(r"\s+" + abbrev.any_regex("suffix"), re.IGNORECASE)

@@ -15,6 +15,7 @@ every step in :attr:`Hit.reasons`.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -43,14 +44,22 @@ CONTEXT_CHARS = 40
 class Engine:
     """Built once per watchlist; :meth:`analyse` is then a pure function of the page."""
 
-    def __init__(self, identities: Sequence[Identity], rule_dirs: Sequence[Path] = ()) -> None:
-        self.index = WatchIndex(identities)
+    def __init__(self, identities: Sequence[Identity], rule_dirs: Sequence[Path] = (), *,
+                 index_class: type[WatchIndex] = WatchIndex) -> None:
+        self.index = index_class(identities)
         self.rules: tuple[Rule, ...] = tuple(load_rules(rule_dirs))
         self.detectors: tuple[Detector, ...] = detectors()
         self.signals: Signals = load_signals()
         self._expected = self.index.expected_domains()
         log.info("rule engine ready: %d people, %d rules, %d detectors",
                  len(self.index.people), len(self.rules), len(self.detectors))
+
+    def watching(self, identities: Sequence[Identity]) -> Engine:
+        """An engine with the same rules, detectors and signals for another watchlist (no file is read again)."""
+        twin = copy.copy(self)
+        twin.index = type(self.index)(identities)
+        twin._expected = twin.index.expected_domains()
+        return twin
 
     def analyse(self, page: PageText, people: Collection[str] | None = None) -> list[Hit]:
         """One Hit per person whose identifiers make a rule fire; most severe first."""
@@ -67,6 +76,7 @@ class Engine:
         marked public here, for this page.
         """
         wanted = None if people is None else set(people)
+        self.index.forget()  # the detectors share one pass over this page's text, not one kept from another page
         host = (urlsplit(page.url).hostname or "").lower() if self._expected else ""
         found: dict[tuple[object, ...], Match] = {}
         for detector in self.detectors:
@@ -75,7 +85,9 @@ class Engine:
                     continue
                 if host and not match.public and _on_domains(host, self._expected.get((match.person, match.identifier), ())):
                     match = replace(match, public=True, note=_join(match.note, "expected on this site"))
-                found.setdefault((match.kind, match.person, match.identifier, match.start, match.end, match.text), match)
+                key = (match.kind, match.person, match.start, match.end, match.text)  # one match per place on the page
+                if key not in found or _strength(match) > _strength(found[key]):
+                    found[key] = match
         return list(found.values())
 
     def verdict(self, page: PageText, person: str, matches: Sequence[Match]) -> Hit | None:
@@ -177,6 +189,11 @@ def excerpts(text: str, matches: Iterable[Match]) -> tuple[str, ...]:
 
 def _on_domains(host: str, domains: Iterable[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def _strength(match: Match) -> tuple[bool, bool, bool]:
+    """Of two watched values matched at the same place, the one that says more: full, not public, home."""
+    return (not match.weak, not match.public, match.label == "home")
 
 
 def _join(*notes: str) -> str:

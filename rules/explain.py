@@ -33,6 +33,8 @@ FIELDS: Mapping[str, str] = {
     "host": "the page's host name",
     "signals": 'the context words found near the matches: \'"pay her a visit" (doxing)\', or "no telling words"',
     "labels": 'what the user labelled the matched values: "home address", "work phone number", or ""',
+    "weaker": 'the weaker matches as the page writes them: \'"Kay Isaacs" (nickname or full form of the given name)\', '
+              'or "no weaker match"',
 }
 
 
@@ -70,6 +72,8 @@ def fields(person: str, person_id: str, kinds: Iterable[Kind], count: int, rule:
         for m in matches if m.label or m.public
     )
     others = [k for k in ordered if k != "name"]
+    weaker = dict.fromkeys(f'"{" ".join(m.text.split())}"' + (f" ({m.note})" if m.note else "")
+                           for m in matches if m.weak and m.start >= 0)
     return {
         "person": person,
         "person_id": person_id,
@@ -82,6 +86,7 @@ def fields(person: str, person_id: str, kinds: Iterable[Kind], count: int, rule:
         "host": urlsplit(url).hostname or url,
         "signals": human_list(dict.fromkeys(said)) or "no telling words",
         "labels": human_list(labels),
+        "weaker": human_list(weaker) or "no weaker match",
     }
 
 

@@ -28,6 +28,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 
+from rules.words import word_edits
+
 _ZERO_WIDTH = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
 #: Latin letters with a stroke, which have no decomposition: "Łukasz" = "Lukasz".
 _LATIN_EXTRA = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H", "ŧ": "t", "Ŧ": "T"}
@@ -90,7 +92,9 @@ class TextView:
         return self.parent.span(start, end) if self.parent else (start, end)
 
     def to_view(self, offset: int) -> int:
-        """Where source ``offset`` stands in ``text`` (a rewritten stretch maps to its start); one level only."""
+        """Where page-text ``offset`` stands in ``text`` (a rewritten stretch maps to its start), through every parent."""
+        if self.parent is not None:
+            offset = self.parent.to_view(offset)
         i = bisect.bisect_right(self._src, offset) - 1
         if i < 0:
             return offset
@@ -113,10 +117,48 @@ def fold(text: str) -> TextView:
     """The matching view of page text: entities, NFKC, zero-width, confusables and diacritics folded."""
     if text.isascii() and "&" not in text:
         return TextView(text)
-    table, multi = _tables()
-    translated = text.translate(table)  # one-to-one: offsets into it are offsets into the page text
-    edits = [_Edit(m.start(), m.end(), _fold_chunk(m.group())) for m in multi.finditer(translated)]
-    return TextView.from_edits(translated, [e for e in edits if e.text != translated[e.start : e.end]])
+    table, multi, special = _tables()
+    translated = _translate(text, table)  # one-to-one: offsets into it are offsets into the page text
+    edits: list[_Edit] = []
+    end = 0
+    for start in _starts(translated, special):  # where a length-changing fold may start: "&" or a rare character
+        if start < end:
+            continue
+        found = multi.match(translated, start)
+        if found is not None:
+            end = found.end()
+            if (folded := _fold_chunk(found.group())) != found.group():
+                edits.append(_Edit(start, end, folded))
+    return TextView.from_edits(translated, edits)
+
+
+def _starts(text: str, special: frozenset[str]) -> list[int]:
+    """Positions of "&" and of the (non-ASCII) characters in ``special``, in order."""
+    starts = [m.start() + i for m in _NON_ASCII.finditer(text) for i, c in enumerate(m.group()) if c in special]
+    position = text.find("&")
+    while position >= 0:
+        starts.append(position)
+        position = text.find("&", position + 1)
+    return sorted(starts)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _translate(text: str, table: dict[int, str]) -> str:
+    """``text.translate(table)`` for a table of non-ASCII characters: only the non-ASCII stretches are looked up."""
+    parts: list[str] = []
+    position = 0
+    for count, found in enumerate(_NON_ASCII.finditer(text)):
+        if count > 200:  # mostly non-Latin text: translate it all at once
+            return text.translate(table)
+        parts.append(text[position : found.start()])
+        parts.append(found.group().translate(table))
+        position = found.end()
+    if not parts:
+        return text
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def fold_value(text: str) -> str:
@@ -166,8 +208,9 @@ def _confusables() -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _tables() -> tuple[dict[int, str], re.Pattern[str]]:
-    """A translate table for one-to-one foldings, and a regex for everything that changes length."""
+def _tables() -> tuple[dict[int, str], re.Pattern[str], frozenset[str]]:
+    """A translate table for one-to-one foldings, a regex for everything that changes length, and the (non-ASCII)
+    characters, other than "&", where that regex may match."""
     one_to_one: dict[int, str] = {}
     multi: set[str] = set(_ZERO_WIDTH)
     chars = {chr(cp) for lo, hi in _SCRIPT_RANGES for cp in range(lo, hi + 1)} | set(_confusables())
@@ -182,8 +225,13 @@ def _tables() -> tuple[dict[int, str], re.Pattern[str]]:
             multi.add(char)
     multi_class = "".join(re.escape(c) for c in sorted(multi))
     # Combining marks left after translation (decomposed text: "Zoe\u0308") are dropped too.
-    pattern = re.compile(rf"{_ENTITY}|[{multi_class}\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-    return one_to_one, pattern
+    marks = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+    pattern = re.compile(rf"{_ENTITY}|[{multi_class}{marks}]")
+    # Every character that folds to another length is non-ASCII (the ranges above are), so a scan of the
+    # non-ASCII stretches and of "&" finds every place the regex may match.
+    mark_chars = {chr(c) for lo, hi in ((0x300, 0x36F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF),
+                                        (0xFE20, 0xFE2F)) for c in range(lo, hi + 1)}
+    return one_to_one, pattern, frozenset(multi | mark_chars)
 
 
 # -- spelled digits -------------------------------------------------------------------------
@@ -198,9 +246,35 @@ _REPEAT = {"double": 2, "triple": 3}
 _UNIT_WORDS = "|".join(sorted(_UNITS, key=len, reverse=True))
 _WORD = "|".join(sorted([*_UNITS, *_TEENS, *_REPEAT, r"\d"], key=len, reverse=True))
 _NUMBER_WORD = rf"(?:(?:{'|'.join(_TENS)})(?:[- ](?:{_UNIT_WORDS})(?![\w-]))?|{_WORD})"
-#: Two or more number words (or digits) in a row, separated by spaces, commas, dots or dashes.
-_SPELLED = re.compile(rf"(?<![\w]){_NUMBER_WORD}(?:[\s,.\-/]{{1,3}}{_NUMBER_WORD})+(?![\w])", re.IGNORECASE)
 _TOKEN = re.compile(_NUMBER_WORD, re.IGNORECASE)
+
+
+def _trie(words: list[str]) -> str:
+    """One regex for literal lower-case ``words`` as a prefix tree: at each position a longer word is tried first,
+    as in an alternation sorted longest first, but each letter is read once."""
+    tree: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:  # type: ignore[type-arg]
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(tree)
+
+
+_NUMBER_WORD_LOWER = (rf"(?:{_trie(list(_TENS))}(?:[- ]{_trie(list(_UNITS))}(?![\w-]))?"
+                      rf"|{_trie([*_UNITS, *_TEENS, *_REPEAT])}|\d)")
+#: Two or more number words (or digits) in a row, separated by spaces, commas, dots or dashes; read on
+#: lower-cased text (case-sensitive literals let the regex engine skip a word at its first letter).
+_SPELLED = re.compile(rf"(?<![\w]){_NUMBER_WORD_LOWER}(?:[\s,.\-/]{{1,3}}{_NUMBER_WORD_LOWER})+(?![\w])")
+_SPELLED_ANY_CASE = re.compile(rf"(?<![\w]){_NUMBER_WORD}(?:[\s,.\-/]{{1,3}}{_NUMBER_WORD})+(?![\w])", re.IGNORECASE)
 
 
 def spell_digits(view: TextView) -> TextView:
@@ -212,11 +286,14 @@ def spell_digits(view: TextView) -> TextView:
     house number.
     """
     edits: list[_Edit] = []
-    for found in _SPELLED.finditer(view.text):
-        if not re.search(r"[A-Za-z]", found.group()):
+    lowered = view.text.lower()
+    runs = _SPELLED.finditer(lowered) if len(lowered) == len(view.text) else _SPELLED_ANY_CASE.finditer(view.text)
+    for found in runs:
+        run = view.text[found.start() : found.end()]
+        if not re.search(r"[A-Za-z]", run):
             continue
-        digits = _digits_of(found.group())
-        if digits and sum(1 for _ in _TOKEN.finditer(found.group())) >= 2:
+        digits = _digits_of(run)
+        if digits and sum(1 for _ in _TOKEN.finditer(run)) >= 2:
             edits.append(_Edit(found.start(), found.end(), digits))
     return TextView.from_edits(view.text, edits, parent=view) if edits else view
 
@@ -247,22 +324,76 @@ _LOOKALIKE_DIGIT = re.compile(r"(?<![A-Za-z])[0-9OolI|]*[0-9][0-9OolI|]*(?![A-Za
 _LOOKALIKE_TABLE = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
 
 
+#: A look-alike letter next to a digit: without one, no run of digits holds a look-alike.
+_LOOKALIKE_NEAR = re.compile(r"[OolI|](?:(?<=[0-9].)|(?=[0-9]))")
+
+
 def lookalike_digits(text: str) -> str:
     """``O``/``o`` read as 0 and ``l``/``I`` as 1 inside runs of digits ("3l2 555 O123"); same length."""
-    if not any(c in text for c in "OolI|"):
+    if _LOOKALIKE_NEAR.search(text) is None:
         return text
     return _LOOKALIKE_DIGIT.sub(lambda m: m.group().translate(_LOOKALIKE_TABLE), text)
 
 
+#: A run of word characters holding a digit: "312five550123", "312_555_0123", "seventeen23".
+_GLUED_RUN = re.compile(r"\w+")
+#: A digit next to a letter or an underscore: where such a run may be (a fast first pass).
+_GLUED_HINT = re.compile(r"[0-9](?:(?<=[A-Za-z_].)|(?=[A-Za-z_]))")
+_GLUED = re.compile(rf"(?:{'|'.join(sorted([*_UNITS, *_TEENS, *_TENS, *_REPEAT], key=len, reverse=True))}|\d|_)+",
+                    re.IGNORECASE)
+
+
+def glued_digits(view: TextView) -> TextView:
+    """``view`` with number words run into digits written as digits ("312five550123" -> "3125550123") and
+    underscores between digits as dashes ("312_555_0123" -> "312-555-0123").
+
+    Only a run made wholly of digits, number words and underscores is
+    rewritten, so "4th", "mp3" or "user_1" stay as they are.
+    """
+    edits: list[_Edit] = []
+    text, done = view.text, 0
+    for hint in _GLUED_HINT.finditer(text):
+        if hint.start() < done:
+            continue
+        start = hint.start()
+        while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        found = _GLUED_RUN.match(text, start)  # always: the hint is a digit
+        assert found is not None
+        done, run = found.end(), found.group()
+        if len(run) > 80 or not run.isascii() or run[0] == "_" or run[-1] == "_" or _GLUED.fullmatch(run) is None:
+            continue
+        digits = "-".join(_digits_of(part) for part in run.split("_"))
+        if digits != run:
+            edits.append(_Edit(found.start(), found.end(), digits))
+    return TextView.from_edits(view.text, edits, parent=view) if edits else view
+
+
 @functools.lru_cache(maxsize=4)
-def page_view(text: str) -> TextView:
-    """The folded view of a page's text, shared by every detector that reads the same page."""
+def folded_view(text: str) -> TextView:
+    """:func:`fold` of a page's text, once per page: both views below start from it."""
     return fold(text)
 
 
 @functools.lru_cache(maxsize=4)
+def page_view(text: str) -> TextView:
+    """The folded view of a page's text, shared by every detector that reads the same page.
+
+    Spaced-out letters and words run together are written as words
+    (:mod:`rules.words`): "K a t e  I s a a c s" and "#KateIsaacs" read as names.
+    """
+    view = folded_view(text)
+    edits = word_edits(view.text)
+    return TextView.from_edits(view.text, [_Edit(*e) for e in edits], parent=view) if edits else view
+
+
+@functools.lru_cache(maxsize=4)
 def digit_view(text: str) -> TextView:
-    """The folded view with number words as digits and look-alike letters in digit runs as digits."""
-    view = spell_digits(page_view(text))
+    """The folded view with number words as digits and look-alike letters in digit runs as digits.
+
+    Built on :func:`folded_view`, not :func:`page_view`: a street written
+    "ChienKuo North Rd" must stay as the watched address spells it.
+    """
+    view = spell_digits(glued_digits(folded_view(text)))
     fixed = lookalike_digits(view.text)
     return view if fixed is view.text else TextView.from_edits(fixed, [], parent=view)

@@ -2,13 +2,17 @@
 
 Every watched value is turned into its normal form (see :mod:`rules.normalise`,
 :mod:`rules.names` and :mod:`rules.address`) when the engine starts, never per
-page. Detectors work in two steps, candidates first: one pass over the page
-finds the cheap tokens a watched value must contain (a name's surname or given
-name, a house number, a street name, the last digits of a phone number), and
-only there does the expensive check run (the name's full pattern, the address
-parser's pattern, NER). The candidate finders (:meth:`WatchIndex.find_name_anchors`,
-:meth:`WatchIndex.find_house_numbers`, :meth:`WatchIndex.find_street_names`) are
-the whole interface a faster multi-pattern automaton has to provide.
+page. Detectors work candidates first: one Aho-Corasick pass over the page
+finds every whole word of every watched person at once, and only where a
+candidate is, paired with the other half its pattern needs, does the
+expensive check run (the name's full pattern, the address pattern, NER); see
+:mod:`rules.candidates`, the half of :class:`WatchIndex` that reads pages. A
+page naming "John" among 10,000 watched people so tries the few Johns whose
+surname is nearby, not every John. :mod:`rules.index_regex` tries every
+candidate with the original regex scans; ``tests/test_index.py`` compares the two.
+
+Patterns are compiled on first use, so a watchlist of 10,000 people starts in
+seconds and holds only the patterns its pages needed.
 """
 from __future__ import annotations
 
@@ -16,19 +20,21 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 
 from rules import normalise
 from rules.address import AddressPattern, parse_address
+from rules.candidates import _DIGITS, Address, Candidate, CandidateFinder, Scan
 from rules.model import Kind
 from rules.names import WatchedName, name_regex, parse_name
 from rules.watchlist import Identity, labels_of
 
+__all__ = ["Address", "Candidate", "NameEntry", "Owner", "PHONE_ENDING", "Scan", "WatchIndex", "mask"]
+
 log = logging.getLogger(__name__)
 
-_DIGITS = re.compile(r"(?<![\w.,])(?<![^\W\d]-)\d+")  # not inside a word or number; "86-90" counts as 90 too
 PHONE_ENDING = 7
 
 
@@ -45,15 +51,21 @@ class Owner:
 
 @dataclass(frozen=True)
 class NameEntry:
-    """One watched name compiled: its parts, its pattern and who is watched under it."""
+    """One watched name: its parts, who is watched under it, and its pattern (compiled on first use)."""
 
     name: WatchedName
-    pattern: re.Pattern[str]
     owners: tuple[Owner, ...]
+    _compiled: list[re.Pattern[str]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        if not self._compiled:
+            self._compiled.append(re.compile(name_regex(self.name), re.IGNORECASE))
+        return self._compiled[0]
 
 
-class WatchIndex:
-    """All people's identifiers in normal form, keyed for constant-time lookup."""
+class WatchIndex(CandidateFinder):
+    """All people's identifiers in normal form, keyed for constant-time lookup, and one automaton over their words."""
 
     def __init__(self, identities: Iterable[Identity]) -> None:
         self.people: Mapping[str, Identity] = {i.id: i for i in identities}
@@ -75,25 +87,15 @@ class WatchIndex:
         }
         self._compile_names()
         self._compile_addresses()
-
-    # -- candidates ------------------------------------------------------------------------
-
-    def find_name_anchors(self, text: str) -> Iterator[tuple[int, int, str]]:
-        """Spans of words that some watched name needs (a surname or a given name), each with that word."""
-        yield from _find_words(self._name_anchor_re, text)
+        self._compile_words()
+        self._scans: dict[tuple[str, str], Scan | None] = {}
 
     def find_house_numbers(self, text: str) -> Iterator[tuple[int, int, str]]:
         """Spans of watched house numbers (digits only), each with the number to look addresses up by."""
-        if not self._by_number:
-            return
         by_number = self._by_number
         for found in _DIGITS.finditer(text):  # one cheap pattern and a dict: faster than a 1,000-way alternation
             if found.group() in by_number:
                 yield found.start(), found.end(), found.group()
-
-    def find_street_names(self, text: str) -> Iterator[tuple[int, int, str]]:
-        """Spans of the first word of a watched street name, for partial addresses (no house number)."""
-        yield from _find_words(self._street_re, text)
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -101,15 +103,19 @@ class WatchIndex:
         """Who is watched for this normalised value (empty if nobody)."""
         return self._lookup.get(kind, {}).get(key, ())
 
+    def keys(self, kind: Kind) -> Mapping[str, tuple[Owner, ...]]:
+        """Every watched normal form of ``kind`` with its owners: for a detector that looks up many keys at once."""
+        return self._lookup.get(kind, {})
+
     def names(self, anchor: str) -> tuple[NameEntry, ...]:
         """The watched names that contain the word ``anchor``."""
         return self._by_anchor.get(anchor, ())
 
-    def addresses(self, anchor: str) -> tuple[tuple[AddressPattern, tuple[Owner, ...]], ...]:
+    def addresses(self, anchor: str) -> tuple[Address, ...]:
         """The watched addresses with this house number, each with its owners."""
         return self._by_number.get(anchor, ())
 
-    def streets(self, word: str) -> tuple[tuple[AddressPattern, tuple[Owner, ...]], ...]:
+    def streets(self, word: str) -> tuple[Address, ...]:
         """The watched addresses whose street name starts with ``word``."""
         return self._by_street.get(word, ())
 
@@ -183,25 +189,31 @@ class WatchIndex:
     def _compile_names(self) -> None:
         by_anchor: dict[str, list[NameEntry]] = defaultdict(list)
         for name, owners in self._names.values():
-            entry = NameEntry(name, re.compile(name_regex(name), re.IGNORECASE), tuple(owners))
+            entry = NameEntry(name, tuple(owners))
             for anchor in name.anchors:
                 by_anchor[anchor].append(entry)
         self._by_anchor = {anchor: tuple(entries) for anchor, entries in by_anchor.items()}
-        self._name_anchor_re = _word_pattern(self._by_anchor)
 
     def _compile_addresses(self) -> None:
         self._by_number = {
             number: tuple((pattern, tuple(owners)) for pattern, owners in slot.values())
             for number, slot in self._addresses.items()
         }
-        by_street: dict[str, list[tuple[AddressPattern, tuple[Owner, ...]]]] = defaultdict(list)
+        #: number -> street word -> (indexes of number-first addresses, of number-after ones) in _by_number[number]
+        self._number_streets: dict[str, dict[str, tuple[list[int], list[int]]]] = {}
+        for number, entries in self._by_number.items():
+            words: dict[str, tuple[list[int], list[int]]] = {}
+            for i, (pattern, _) in enumerate(entries):
+                words.setdefault(pattern.street_word, ([], []))[0 if pattern.parts.number_first else 1].append(i)
+            self._number_streets[number] = words
+        by_street: dict[str, list[Address]] = defaultdict(list)
         for entries in self._by_number.values():
             for pattern, owners in entries:
-                if pattern.partial is not None:
-                    by_street[pattern.parts.name.split()[0]].append((pattern, owners))
+                if pattern.has_partial:
+                    by_street[pattern.street_word].append((pattern, owners))
         self._by_street = {word: tuple(entries) for word, entries in by_street.items()}
-        self._street_re = _word_pattern(self._by_street)
-
+        #: Street words with an address written without a street type ("Lindenweg 12, Berlin").
+        self._bare_streets = {word for word, entries in by_street.items() if any(not p.parts.suffix for p, _ in entries)}
 
 def _owner(person: str, key: str, raw: str) -> Owner:
     label, public, expected_on = labels_of(raw)
@@ -218,40 +230,6 @@ def _country_code(raw: str, region: str) -> str | None:
         return str(phonenumbers.parse(raw, region).country_code)
     except phonenumbers.NumberParseException:
         return None
-
-
-def _word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex for a set of lower-case words, longest first, matched where a word ends."""
-    words = sorted(set(words), key=lambda w: (-len(w), w))
-    if not words:
-        return None
-    escaped = (re.sub("['’]", lambda _: "['’]", re.escape(w)) for w in words)
-    return re.compile("(?:" + "|".join(escaped) + r")(?!\w)")
-
-
-def _find_words(pattern: re.Pattern[str] | None, text: str) -> Iterator[tuple[int, int, str]]:
-    """Whole-word hits of ``pattern`` in ``text``, any case.
-
-    The regex runs case-sensitively on lower-cased text with the word-start
-    check done here, several times faster than IGNORECASE with a look-behind.
-    """
-    if pattern is None:
-        return
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a few characters lower-case to two; keep offsets exact
-        lowered, pattern = text, re.compile(pattern.pattern, re.IGNORECASE)
-    found = pattern.search(lowered)
-    while found:
-        start = found.start()
-        if start == 0 or not _is_word_char(text[start - 1]):
-            yield start, found.end(), found.group().lower().replace("’", "'")
-            found = pattern.search(lowered, found.end())
-        else:
-            found = pattern.search(lowered, start + 1)
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
 
 
 def mask(value: str) -> str:

@@ -7,11 +7,21 @@ names and a surname, and becomes one pattern for:
 - surname, given: ``Isaacs, Kate``, ``ISAACS Kate``
 - initial + surname and given + initial (weaker): ``K. Isaacs``, ``Kate I.``, ``Isaacs, K.``
 
-with the given name replaced by any of its nicknames or full forms from the
-``nicknames`` package (Kate = Katherine = Katie; Dan = Daniel), hyphens and
-spaces in a surname interchangeable, diacritics ignored (matching runs on
-:func:`rules.fold.fold` text). A single word never matches: a first name
-alone is not a person.
+with hyphens and spaces in a surname interchangeable and diacritics ignored
+(matching runs on :func:`rules.fold.page_view` text, where "#KateIsaacs" and
+"K a t e  I s a a c s" already read as two words; a watched "JoAnn" is split
+the same way and also matches "Joann"). A single word never matches: a first
+name alone is not a person.
+
+The given name may also be written as one of its own nicknames or full forms
+from the ``nicknames`` package's table (Katherine: Kate, Kathy, Kit, ...;
+Kate: Katherine, Kay, Katy, ...), or as an ``-ie``/``-y`` form of it or back
+that the table knows as a given name (Kate: Katie; Katie: Kate; Tom: Tommy).
+Never a sibling: Kate does not reach Kathy through Katherine. These matches
+are *weaker*, since "Lena Isaacs" may be another woman than Katherine Isaacs;
+the rules then ask for more than a hostile word before an alert is ``high``.
+Initials come from the given name and its full forms only (K. for Kate or
+Katherine), not from its nicknames.
 
 A name whose given name is also a common word or a place (April, Paris,
 Grace), or whose last word is a street type (Rose Street), is *ambiguous*: the
@@ -30,6 +40,7 @@ from dataclasses import dataclass
 
 from rules import abbrev
 from rules.fold import fold_value
+from rules.words import joined_parts
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +64,16 @@ class WatchedName:
     surname: str
     given_forms: tuple[str, ...]
     ambiguous: bool
+    #: The given forms that are the name as typed (given, a quoted form, "jo ann" for "JoAnn"): a full match.
+    exact_forms: tuple[str, ...] = ()
+    #: First letters that stand for the given name: of the exact forms and the table's full forms.
+    initials: str = ""
+
+    @property
+    def nickname_forms(self) -> tuple[str, ...]:
+        """The given forms that are nicknames, full forms or diminutives from the table: a weaker match."""
+        exact = set(self.exact_forms or self.given_forms)
+        return tuple(f for f in self.given_forms if f not in exact)
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -69,31 +90,45 @@ def parse_name(raw: str) -> WatchedName | None:
     if "," in text:  # "Isaacs, Kate" as typed into a spreadsheet
         last, _, first = text.partition(",")
         text = f"{first} {last}"
-    words = [w.rstrip(".").lower() for w in _TOKEN.findall(text)]
-    words = [w for i, w in enumerate(words) if not (i == 0 and w in TITLES) and w not in SUFFIXES]
-    while words and words[0] in TITLES:
-        words = words[1:]
-    if len(words) < 2:
+    tokens = [w.rstrip(".") for w in _TOKEN.findall(text)]
+    tokens = [w for i, w in enumerate(tokens) if not (i == 0 and w.lower() in TITLES) and w.lower() not in SUFFIXES]
+    while tokens and tokens[0].lower() in TITLES:
+        tokens = tokens[1:]
+    if len(tokens) < 2:
         return None
+    words = [w.lower() for w in tokens]
+    spaced = [" ".join(joined_parts(w)).lower() for w in tokens]  # "JoAnn" is "jo ann" on a folded page
     cut = len(words) - 1
     while cut > 1 and words[cut - 1] in PARTICLES:
         cut -= 1
-    given, middles, surname = words[0], tuple(words[1:cut]), " ".join(words[cut:])
-    forms = tuple(dict.fromkeys([given, *quoted, *nicknames(given)]))
+    given, middles, surname = words[0], tuple(spaced[1:cut]), " ".join(spaced[cut:])
+    exact = tuple(dict.fromkeys([given, spaced[0], *quoted]))
+    full_forms = _namer().canonicals_of(given)
+    weaker = [f for f in [*nicknames(given), *diminutives(given)] if f not in exact]
     return WatchedName(
         key=" ".join(words),
         given=given,
         middles=middles,
         surname=surname,
-        given_forms=forms,
+        given_forms=tuple(dict.fromkeys([*exact, *weaker])),
         ambiguous=is_ambiguous(given, surname),
+        exact_forms=exact,
+        initials="".join(sorted({f[0] for f in (*exact, *full_forms)})),
     )
 
 
 def name_regex(name: WatchedName) -> str:
-    """One regex (for IGNORECASE, on folded text) for every way of writing ``name``; group names say which."""
-    given = _alternatives(name.given_forms)
-    initials = "".join(sorted({f[0] for f in name.given_forms}))
+    """One regex (for IGNORECASE, on folded text) for every way of writing ``name``; group names say which.
+
+    The watch index tries this pattern only where its words pair up (rules/candidates.py ``_halves``): every
+    variant must hold the surname's last word and a given form or its initial, or a given form followed
+    by the surname's initial, each as a whole word. A new variant that does not must be paired there too;
+    tests/test_index.py compares the findings with and without pairing.
+    """
+    given = _alternatives(name.exact_forms or name.given_forms)
+    nickname = _alternatives(name.nickname_forms) if name.nickname_forms else ""
+    every = _alternatives(name.given_forms)
+    initials = name.initials or "".join(sorted({f[0] for f in name.given_forms}))
     surname = _words(name.surname, hyphen=True)
     middle_words = _alternatives(name.middles) + "|" if name.middles else ""
     middle = (rf"(?:\s+(?:{middle_words}[a-z]\.?|\"[^\"\n]{{1,20}}\"|\([^()\n]{{1,20}}\)|(?-i:[A-Z][a-z]+)))"
@@ -101,9 +136,11 @@ def name_regex(name: WatchedName) -> str:
     last_initial = re.escape(name.surname[0])
     variants = [
         rf"(?P<full>{given}{middle}\s+{surname})",
-        rf"(?P<reversed>{surname}\s*,?\s*{given}(?:\s+[a-z]\.(?!\w))?)",
+        rf"(?P<reversed>{surname}(?:\s*,\s*|\s+){given}(?:\s+[a-z]\.(?!\w))?)",
+        *([rf"(?P<full_nickname>{nickname}{middle}\s+{surname})",
+           rf"(?P<reversed_nickname>{surname}(?:\s*,\s*|\s+){nickname}(?:\s+[a-z]\.(?!\w))?)"] if nickname else []),
         rf"(?P<initial>[{initials}]\.\s*(?:[a-z]\.\s*)?{surname}|(?-i:[{initials.upper()}])\s+{surname})",
-        rf"(?P<short>{given}\s+{last_initial}\.(?!\w))",
+        rf"(?P<short>{every}\s+{last_initial}\.(?!\w))",
         rf"(?P<reversed_initial>{surname}\s*,\s*[{initials}]\.(?!\w))",
     ]
     return _BEFORE + "(?:" + "|".join(variants) + ")" + _AFTER
@@ -113,6 +150,8 @@ def name_regex(name: WatchedName) -> str:
 VARIANTS = {
     "full": ("", False),
     "reversed": ("surname first", False),
+    "full_nickname": ("nickname or full form of the given name", True),
+    "reversed_nickname": ("surname first, nickname or full form of the given name", True),
     "initial": ("initial and surname", True),
     "short": ("given name and initial", True),
     "reversed_initial": ("surname and initial", True),
@@ -120,9 +159,34 @@ VARIANTS = {
 
 
 def nicknames(given: str) -> list[str]:
-    """Nicknames and full forms of a given name, from the ``nicknames`` package's table."""
+    """The given name's own nicknames and its full forms, from the ``nicknames`` package's table.
+
+    Only the name's neighbours in the table: Katherine's nicknames (Kate,
+    Kathy, Kit, ...) and Kate's full forms (Katherine, Kathryn, ...), never
+    another nickname of a full form (Kate does not reach Kathy or Lena).
+    """
     namer = _namer()
     return sorted(namer.nicknames_of(given) | namer.canonicals_of(given))
+
+
+def diminutives(given: str) -> list[str]:
+    """``-ie``/``-y`` forms of a given name and back (Kate: Katie; Katie: Kate; Tom: Tommy), when the table knows them.
+
+    The ``nicknames`` table lists Katie under Kathryn but not under Kate; a
+    diminutive that the table knows as a given name is taken, nothing invented.
+    """
+    stem = given[:-1] if given.endswith("e") else given
+    found = {stem + "ie", stem + "y"}
+    if len(stem) >= 2 and stem[-1] not in "aeiouy" and stem[-2] in "aeiou":
+        found |= {stem + stem[-1] + "ie", stem + stem[-1] + "y"}  # Tom: Tommy
+    for suffix in ("ie", "y"):
+        base = given[: -len(suffix)]
+        if given.endswith(suffix) and len(base) >= 2:
+            found |= {base, base + "e"}
+            if len(base) >= 3 and base[-1] == base[-2]:
+                found.add(base[:-1])  # Tommy: Tom
+    known = given_names()
+    return sorted(f for f in found if f != given and f in known)
 
 
 def is_ambiguous(given: str, surname: str) -> bool:

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Characters of context on each side of a candidate that NER reads.
-NER_WINDOW = 150
-_NOT_NEEDED = ("parser", "lemmatizer", "tagger", "attribute_ruler")
+NER_WINDOW = 60
+#: The pipes NER does not read: the model's NER has its own token-to-vector layer, so even "tok2vec" is not needed.
+_NOT_NEEDED = ("tok2vec", "parser", "lemmatizer", "tagger", "attribute_ruler")
 
 _lock = threading.Lock()
 _nlp: Language | None = None

@@ -80,11 +80,14 @@ def scan(
     deliver: bool = True,
     overrides: dict[str, object] | None = None,
     trigger: str = "manual",
+    analysis_workers: int | None = None,
 ) -> ScanResult:
     """Crawl the chosen sites now, store what is new and send the alerts.
 
     A site another process is crawling right now is skipped (status
-    "skipped"), never crawled twice at once.
+    "skipped"), never crawled twice at once. A crawl past a hundred pages reads
+    pages in ``analysis_workers`` processes (default: one per core beyond two;
+    0 for none, see :mod:`scanner.analysis_pool`).
     """
     sites = select_sites(settings, site_ids)
     store = open_store(settings.storage_url)
@@ -99,7 +102,8 @@ def scan(
             store.close_stale_crawls(site.id)
             mine.append(site)
         crawl_ids = {site.id: store.start_crawl(site.id, trigger) for site in mine}
-        crawled, interrupted = _crawl_in_child(settings, mine, crawl_ids, progress, overrides or {}) if mine else ([], False)
+        crawled, interrupted = (_crawl_in_child(settings, mine, crawl_ids, progress, overrides or {}, analysis_workers)
+                                if mine else ([], False))
         for result in crawled:
             store.finish_crawl(
                 crawl_ids[result.site],
@@ -170,11 +174,15 @@ def _crawl_in_child(
     crawl_ids: dict[str, int],
     progress: Progress | None,
     overrides: dict[str, object],
+    analysis_workers: int | None = None,
 ) -> tuple[list[SiteResult], bool]:
     ctx = multiprocessing.get_context("spawn")
     events: multiprocessing.Queue = ctx.Queue()
+    # Not a daemon: a big crawl starts worker processes of its own (scanner/analysis_pool.py), which a daemon
+    # may not; the finally below makes sure it never outlives this call.
     child = ctx.Process(
-        target=child_main, args=(settings, tuple(sites), crawl_ids, events, overrides), name="doxwatch-crawl", daemon=True
+        target=child_main, args=(settings, tuple(sites), crawl_ids, events, overrides, analysis_workers),
+        name="doxwatch-crawl", daemon=False,
     )
     with _RUNNING_LOCK:
         child.start()
@@ -182,6 +190,9 @@ def _crawl_in_child(
     try:
         return _collect(child, events, sites, progress)
     finally:
+        if child.is_alive():
+            child.terminate()
+            child.join(timeout=10)
         with _RUNNING_LOCK:
             _RUNNING.discard(child)
             _INTERRUPTED.discard(child)

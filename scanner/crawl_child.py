@@ -73,6 +73,7 @@ def child_main(
     crawl_ids: dict[str, int],
     events: multiprocessing.Queue,
     overrides: dict[str, object],
+    analysis_workers: int | None = None,
 ) -> None:
     """Runs in the crawl child: crawl, analyse and store; report results to the parent."""
     from scanner.logs import setup_logging
@@ -86,7 +87,7 @@ def child_main(
     analyser = PageAnalyser(settings, crawl_ids=crawl_ids)
     tallies = {site.id: SiteTally() for site in sites}
     pools: list[AnalysisPool] = []
-    workers = pool_size()
+    workers = pool_size() if analysis_workers is None else analysis_workers
 
     def on_page(item: PageItem) -> Awaitable[None] | None:
         tally = tallies[item.site]
@@ -164,21 +165,21 @@ class PageAnalyser:
 
     def handle(self, item: PageItem) -> tuple[list[int], int]:
         """Store the page, and its new findings unless it is unchanged; (new finding ids, 1 if unchanged)."""
-        recorded = self._record(item)
-        if recorded is None:
+        fresh = self._fresh(item)
+        if fresh is None:
             return [], 1
-        return self._finish(item, *recorded, self._analyse(item)), 0
+        return self._store(item, *fresh, self._analyse(item)), 0
 
     async def handle_in(self, pool: AnalysisPool, item: PageItem) -> tuple[list[int], int]:
         """:meth:`handle`, the page read in ``pool`` while the reactor goes on; storing stays in this process."""
-        recorded = self._record(item)
-        if recorded is None:
+        fresh = self._fresh(item)
+        if fresh is None:
             return [], 1
         hits = await pool.analyse(item.body, item.url, item.content_type, item.encoding, self.watched.get(item.site))
-        return self._finish(item, *recorded, hits), 0
+        return self._store(item, *fresh, hits), 0
 
-    def _record(self, item: PageItem) -> tuple[int, str] | None:
-        """Store the fetch: None when it is unchanged (nothing to read), else its page id and the fingerprint."""
+    def _fresh(self, item: PageItem) -> tuple[dict[str, Any], str] | None:
+        """None when the page is unchanged (then recorded as such), else its row values and the fingerprint."""
         previous = last_page(self.store, item.url)
         current = self.fingerprints.get(item.site, "")
         common = self._row_values(item)
@@ -194,9 +195,14 @@ class PageAnalyser:
         if previous is not None and previous.sha256 == digest and previous.fingerprint == current:
             self.store.record_page(**common, unchanged=True, fingerprint=current)
             return None
-        return self.store.record_page(**common).id, current
+        return common, current
 
-    def _finish(self, item: PageItem, page_id: int, current: str, hits: list[Any]) -> list[int]:
+    def _store(self, item: PageItem, common: dict[str, Any], current: str, hits: list[Any]) -> list[int]:
+        """Store the page and its hits; the fingerprint is set once they are stored (see mark_analysed)."""
+        if not hits:  # most pages: nothing else to store, so the page is stored analysed, in one transaction
+            self.store.record_page(**common, fingerprint=current)
+            return []
+        page_id = self.store.record_page(**common).id
         new = self._keep(item, page_id, hits)
         mark_analysed(self.store, page_id, current)
         return new

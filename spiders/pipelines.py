@@ -1,7 +1,8 @@
 """Hand each page to the caller as it arrives, so a crawl never holds its pages in memory."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +22,13 @@ class CrawlHooks:
     """The caller's callables for one crawl, carried by the spider (never a global).
 
     ``on_error(site_id, url, reason)`` and ``on_progress(site_id, pages_done,
-    max_pages)`` are optional; ``on_page`` may be slow, it runs in the crawl's
-    thread and delays the next page by as long as it takes.
+    max_pages)`` are optional; ``on_page`` runs in the crawl's thread and
+    delays the next page by as long as it takes, unless it returns an
+    awaitable (of the reactor's asyncio loop): the pipeline then awaits it
+    while downloads go on.
     """
 
-    on_page: Callable[[PageItem], None] = _ignore_page
+    on_page: Callable[[PageItem], Awaitable[None] | None] = _ignore_page
     on_error: Callable[[str, str, str], None] | None = None
     on_progress: Callable[[str, int, int], None] | None = None
 
@@ -40,12 +43,14 @@ class PageHandoffPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
         if not isinstance(item, PageItem):
             return item
         spider = self.crawler.spider
         hooks: CrawlHooks = getattr(spider, "hooks", CrawlHooks())
-        hooks.on_page(item)
+        handled = hooks.on_page(item)
+        if inspect.isawaitable(handled):  # read elsewhere (a worker process): the reactor goes on meanwhile
+            await handled
         spider.delivered += 1
         if hooks.on_progress is not None:
             hooks.on_progress(spider.site.id, spider.delivered, spider.site.max_pages)

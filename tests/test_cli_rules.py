@@ -40,7 +40,7 @@ def test_rules_check_and_list_with_the_config_dirs(config: Path) -> None:
     runner = CliRunner()
     checked = runner.invoke(main, ["rules", "check"])
     assert checked.exit_code == 0, checked.output
-    assert "OK: 12 rules (1 of them yours), every example behaves" in checked.output
+    assert "OK: 13 rules (1 of them yours), every example behaves" in checked.output
     listed = runner.invoke(main, ["rules", "list"])
     assert listed.exit_code == 0 and "example-rule" in listed.output and "home-address" in listed.output
     assert "doxing" in listed.output and "my-rules/example-rule.yaml" in listed.output
@@ -80,7 +80,7 @@ def test_rules_check_without_a_config_checks_the_builtin_rules(tmp_path: Path, m
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DOXWATCH_CONFIG", raising=False)
     result = CliRunner().invoke(main, ["rules", "check"])
-    assert result.exit_code == 0 and "OK: 11 rules (0 of them yours)" in result.output
+    assert result.exit_code == 0 and "OK: 12 rules (0 of them yours)" in result.output
 
 
 def test_labelled_phones_and_addresses_in_people(config: Path) -> None:

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from rules.fold import digit_view, fold, lookalike_digits, spell_digits
+from rules.fold import digit_view, fold, glued_digits, lookalike_digits, page_view, spell_digits
+from rules.words import joined_parts
 
 
 @pytest.mark.parametrize(
@@ -57,3 +58,49 @@ def test_spelled_digits(text: str, digits: str) -> None:
 def test_lookalike_letters_in_digit_runs_only() -> None:
     assert lookalike_digits("3l2-555-O123, I saw lol 0I") == "312-555-0123, I saw lol 01"
     assert len(digit_view("3l2 five five five").text) == len("312 555")
+
+
+@pytest.mark.parametrize(
+    "text, digits",
+    [
+        ("312five550123", "3125550123"),
+        ("312_555_0123", "312-555-0123"),
+        ("seventeen23 N Halsted", "1723 N Halsted"),
+        ("3l2 FIVE55 0123", "3l2 555 0123"),  # look-alike letters are digit_view's next step
+        ("user_1 4th mp3 1st_place one2", "user_1 4th mp3 1st_place 12"),
+    ],
+)
+def test_number_words_and_underscores_inside_a_digit_run(text: str, digits: str) -> None:
+    view = glued_digits(fold(text))
+    assert view.text == digits
+    for run in re.finditer(r"\d[\d-]*", view.text):
+        start, end = view.span(run.start(), run.end())
+        assert re.fullmatch(r"\w+", text[start:end])
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("K a t e  I s a a c s", "Kate  Isaacs"),
+        ("k a t e I s a a c s", "kate Isaacs"),  # a capital says where the second word starts
+        ("#KateIsaacs and KateIsaacs!", "#Kate Isaacs and Kate Isaacs!"),
+        ("Ronald McDonald, LaToya DeLuca, KateMcDonald", "Ronald McDonald, LaToya DeLuca, Kate McDonald"),
+        ("J R R Tolkien, a b", "J R R Tolkien, a b"),  # three capitals are initials; two letters are words
+        ("@KateIsaacs x.com/KateIsaacs KateIsaacs@example.org www.KateIsaacs.org",
+         "@KateIsaacs x.com/KateIsaacs KateIsaacs@example.org www.KateIsaacs.org"),
+        ("KateIsaacs [at] example (dot) org", "KateIsaacs [at] example (dot) org"),
+    ],
+)
+def test_spaced_letters_and_run_together_words_read_as_words(text: str, words: str) -> None:
+    view = page_view(text)
+    assert view.text == words
+    for word in re.finditer(r"[A-Za-z]+", view.text):
+        start, end = view.span(word.start(), word.end())
+        assert text[start:end].replace(" ", "") == word.group()
+        assert view.to_view(start) == word.start()
+
+
+def test_joined_parts_keep_name_prefixes() -> None:
+    assert joined_parts("KateIsaacs") == ["Kate", "Isaacs"]
+    assert joined_parts("KateMcDonald") == ["Kate", "McDonald"]
+    assert joined_parts("JoAnn") == ["Jo", "Ann"] and joined_parts("iPhone") == ["iPhone"]

@@ -8,10 +8,10 @@ import pytest
 
 from rules.engine import Engine
 from rules.examples import EXAMPLE_URL, run_examples
-from rules.model import Severity
+from rules.model import PageText, Severity
 from rules.schema import BUILTIN_DIR, TEMPLATE_PATH, TEST_IDENTITY, RuleFileError, load_rules
 from rules.text import extract_page
-from rules.watchlist import Identity
+from rules.watchlist import Identity, Labelled
 
 EXAMPLES = run_examples()
 MARIA = Identity(id="maria", names=("Maria Okafor",), phones=("07700 900123",), phone_region="GB")
@@ -40,6 +40,7 @@ def test_builtin_rules_and_severities() -> None:
         "sexual-content": Severity.HIGH,
         "threat": Severity.HIGH,
         "name-with-contact": Severity.MEDIUM,
+        "possible-target": Severity.MEDIUM,
         "contact-alone": Severity.MEDIUM,
         "photo-link": Severity.MEDIUM,
         "online-identity": Severity.LOW,
@@ -125,7 +126,7 @@ def test_a_user_rule_replaces_the_builtin_with_its_id(tmp_path: Path) -> None:
     text = (BUILTIN_DIR / "name-only.yaml").read_text().replace("severity: info", "severity: low")
     (tmp_path / "name-only.yaml").write_text(text)
     rules = {r.id: r for r in load_rules([tmp_path])}
-    assert len(rules) == 11 and rules["name-only"].severity == Severity.LOW
+    assert len(rules) == len(list(BUILTIN_DIR.glob("*.yaml"))) and rules["name-only"].severity == Severity.LOW
 
 
 GOOD = """\
@@ -270,3 +271,110 @@ def test_signal_file_is_valid() -> None:
 
     assert signal_problems() == []
     assert set(load_signals().groups) >= {"doxing", "threat", "sexual", "reporting", "listing", "venue"}
+
+
+# -- nicknames, news framing, one match per place, words written to dodge filters ------------------------
+
+KATE_TWO_NAMES = Identity(id="kate", names=("Kate Isaacs", "Katherine Isaacs"),
+                          phones=(Labelled("+1 312 555 0123", kind="home"),))
+
+
+@pytest.mark.parametrize(
+    "names, text, written",
+    [
+        (("Kate Isaacs", "Katherine Isaacs"), "Lena Isaacs deepfake nudes leaked", "Lena Isaacs"),
+        (("Kate Isaacs", "Katherine Isaacs"), "Trina Isaacs deepfake nudes leaked", "Trina Isaacs"),
+        (("Kate Isaacs", "Katherine Isaacs"), "Cassie Isaacs deepfake nudes leaked", "Cassie Isaacs"),
+        (("Kate Isaacs", "Katherine Isaacs"), "Kit Isaacs should watch her back", "Kit Isaacs"),
+        (("Kate Isaacs",), "Kay Isaacs deepfake nudes leaked", "Kay Isaacs"),
+        (("Kate Isaacs",), "Katie Isaacs fake video", "Katie Isaacs"),
+        (("Kate Isaacs",), "K. Isaacs deepfake nudes leaked", "K. Isaacs"),
+    ],
+)
+def test_a_weaker_name_with_only_hostile_words_is_medium_at_most(names: tuple[str, ...], text: str, written: str) -> None:
+    hit = Engine([Identity(id="kate", names=names)]).analyse(extract_page(text, EXAMPLE_URL))[0]
+    assert (hit.rule, hit.severity) == ("possible-target", Severity.MEDIUM)
+    assert [(m.text, m.weak) for m in hit.matches] == [(written, True)]
+    assert any(r.startswith("matched name ") and f"as {written!r} (weaker match" in r for r in hit.reasons)
+    assert f'it writes "{written}" (' in hit.explanation
+
+
+def test_a_nickname_never_reaches_a_sibling_through_a_full_form() -> None:
+    engine = Engine([Identity(id="kate", names=("Kate Isaacs",))])
+    for text in ("Kathy Isaacs deepfake", "Lena Isaacs deepfake", "Trina Isaacs", "Cassie Isaacs"):
+        assert engine.analyse(extract_page(text, EXAMPLE_URL)) == [], text
+
+
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("Katie Isaacs 312-555-0123", "private-phone"),
+        ("Lena Isaacs, here's her number: 312 555 0123", "private-phone"),
+        ("Kay Isaacs lives at 1723 N Halsted St, Chicago", "home-address"),
+    ],
+)
+def test_a_weaker_name_with_an_exact_phone_or_address_is_still_high(text: str, rule: str) -> None:
+    two = Engine([Identity(id="kate", names=("Kate Isaacs", "Katherine Isaacs"), phones=TEST_IDENTITY.phones,
+                           addresses=TEST_IDENTITY.addresses)])
+    hit = two.analyse(extract_page(text, EXAMPLE_URL))[0]
+    assert (hit.rule, hit.severity) == (rule, Severity.HIGH)
+
+
+def test_one_match_per_place_when_two_watched_names_match_it() -> None:
+    hit = Engine([KATE_TWO_NAMES]).analyse(extract_page("Kate Isaacs deepfake nudes leaked", EXAMPLE_URL))[0]
+    assert [(m.kind, m.text, m.start, m.end, m.identifier, m.weak) for m in hit.matches] == [
+        ("name", "Kate Isaacs", 0, 11, "kate isaacs", False)]  # the exact name, not its nickname twin
+    assert hit.severity == Severity.HIGH
+    katherine = Engine([KATE_TWO_NAMES]).analyse(extract_page("Katherine Isaacs", EXAMPLE_URL))[0]
+    assert [(m.identifier, m.weak) for m in katherine.matches] == [("katherine isaacs", False)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kate Isaacs, founder of the #NotYourPorn campaign, told the BBC that deepfake abuse is rising. "
+        "A fake video of nudes leaked online, she said in an interview.",
+        "In an interview with the BBC, campaigner Kate Isaacs said deepfake porn and leaked nudes ruin lives.",
+        "Deepfake nudes of campaigner Kate Isaacs leaked online, the Guardian reported. "
+        "Isaacs told reporters the fake porn video was made to silence her.",
+        "Kate Isaacs, co-founder of #NotYourPorn, told Sky News that fake nudes are abuse, according to a press release.",
+        "Kate Isaacs told the BBC in an interview that men wrote she should watch her back.",
+    ],
+)
+def test_news_about_her_campaign_is_not_high(engine: Engine, text: str) -> None:
+    hit = analyse(engine, text)["kate"]
+    assert hit.severity < Severity.HIGH, hit.reasons  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kate Isaacs deepfake nudes leaked, here's her number",
+        "fake video of Kate Isaacs, share it everywhere",
+        "According to her ex, Kate Isaacs nudes leaked. Download the full set before it gets deleted.",
+        "BBC says Kate Isaacs porn leaked lol, link in bio",
+        "Kate Isaacs said she'd never do porn. deepfake nudes leaked anyway lmao",
+    ],
+)
+def test_attacks_stay_high_with_a_news_word_or_two(engine: Engine, text: str) -> None:
+    hit = analyse(engine, text)["kate"]
+    assert (hit.rule, hit.severity) == ("sexual-content", Severity.HIGH), hit.reasons  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text, kind, written",
+    [
+        ("#KateIsaacs deepfake nudes leaked", "name", "KateIsaacs"),
+        ("KateIsaacs deepfake nudes leaked", "name", "KateIsaacs"),
+        ("K a t e  I s a a c s deepfake nudes leaked", "name", "K a t e  I s a a c s"),
+        ("Kate Isaacs 312five550123", "phone", "312five550123"),
+        ("Kate Isaacs 312_555_0123", "phone", "312_555_0123"),
+    ],
+)
+def test_words_written_to_dodge_filters_are_caught_where_they_stand(engine: Engine, text: str, kind: str,
+                                                                    written: str) -> None:
+    page = PageText(url=EXAMPLE_URL, text=text)
+    hit = engine.analyse(page)[0]
+    assert hit.severity == Severity.HIGH
+    assert [m.text for m in hit.matches if m.kind == kind] == [written]
+    assert all(page.text[m.start : m.end] == m.text for m in hit.matches)

@@ -15,11 +15,12 @@ from rules.model import Match, PageText
 
 
 class AddressDetector(Detector):
-    """Scans for watched house numbers and street names only, then tries each address they start.
+    """Scans for watched house numbers and street names only, then tries the addresses they may start.
 
-    House numbers and street names are rare tokens compared with words, so a
-    page costs one regex pass each plus a few anchored matches, however many
-    addresses are watched.
+    A house number is tried only for the addresses whose street name follows
+    it, and a street name only for those whose street type is nearby, so a
+    page costs one pass plus a few anchored matches, however many addresses
+    are watched.
     """
 
     name = "address"
@@ -30,16 +31,16 @@ class AddressDetector(Detector):
             return
         view = digit_view(page.text)
         full: list[tuple[int, int]] = []
-        for start, end, number in index.find_house_numbers(view.text):
-            for pattern, owners in index.addresses(number):
-                span = pattern.match_at(view.text, start, end)
+        for candidate in index.address_candidates(view.text):
+            for pattern, owners in candidate.entries:
+                span = pattern.match_at(view.text, candidate.start, candidate.end)
                 if span is not None:
                     full.append(view.span(*span))
                     yield from self.in_view(page, view, owners, *span)
         words = page_view(page.text)
-        for start, end, word in index.find_street_names(words.text):
-            for pattern, owners in index.streets(word):
-                span = pattern.match_partial(words.text, start, end)
+        for candidate in index.street_candidates(words.text):
+            for pattern, owners in candidate.entries:
+                span = pattern.match_partial(words.text, candidate.start, candidate.end)
                 if span is None:
                     continue
                 page_start, page_end = words.span(*span)

@@ -30,9 +30,14 @@ class EmailDetector(Detector):
         if not index.watches("email"):
             return
         view = page_view(page.text)
-        for found in _PLAIN.finditer(view.text):
-            yield from self.in_view(page, view, index.owners("email", email_key(found.group())), *found.span())
-        for start, end, address in _obfuscated(view.text):
+        if "@" in view.text:
+            for found in _PLAIN.finditer(view.text):
+                yield from self.in_view(page, view, index.owners("email", email_key(found.group())), *found.span())
+        if not index.may_hold_email_domain(view.text):
+            obfuscated = ()  # no watched domain's first word on the page: no written-out address can be watched
+        else:
+            obfuscated = _obfuscated(view.text)
+        for start, end, address in obfuscated:
             yield from self.in_view(page, view, index.owners("email", email_key(address)), start, end,
                                     note="written to dodge address harvesters")
         for link in page.links:

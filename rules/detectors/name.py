@@ -1,8 +1,8 @@
 """Names: a watched name however written (order, initials, nicknames, diacritics), see :mod:`rules.names`.
 
 Candidates first: one pass finds the words a watched name needs (its surname,
-or a given name for "Kate I."), and only around them does the name's full
-pattern run. A name that is also ordinary words or a place (April Jones,
+or a given name for "Kate I."), and only around them, for the names whose
+other half is nearby too, does the name's full pattern run. A name that is also ordinary words or a place (April Jones,
 Rose Street) counts only where spaCy's NER reads a person there; NER runs on a
 short window around that candidate alone.
 """
@@ -30,9 +30,10 @@ class NameDetector(Detector):
         view = page_view(page.text)
         text = view.text
         seen: set[tuple[int, int, str]] = set()
-        for start, end, anchor in index.find_name_anchors(text):
-            for entry in index.names(anchor):
-                for found in entry.pattern.finditer(text, max(0, start - NAME_WINDOW), min(len(text), end + NAME_WINDOW)):
+        for candidate in index.name_candidates(text, NAME_WINDOW):
+            start = candidate.start
+            for entry in candidate.entries:
+                for found in entry.pattern.finditer(text, candidate.lo, candidate.hi):
                     if not (found.start() <= start < found.end()) or (found.start(), found.end(), entry.name.key) in seen:
                         continue
                     seen.add((found.start(), found.end(), entry.name.key))

@@ -16,5 +16,7 @@ class PhotoDetector(Detector):
     def find(self, page: PageText, index: WatchIndex) -> Iterator[Match]:
         if not index.watches("photo"):
             return
+        worth = {*index.links_worth_reading(page.images, "photo"), *index.links_worth_reading(page.links, "photo")}
         for url in dict.fromkeys((*page.images, *page.links)):
-            yield from self.matches(index.owners("photo", photo_key(url)), url)
+            if url in worth:  # the links are searched once for handles and photo names together
+                yield from self.matches(index.owners("photo", photo_key(url)), url)

@@ -25,14 +25,18 @@ class UsernameDetector(Detector):
         if not index.watches("username"):
             return
         view = page_view(page.text)
-        for found in _MENTION.finditer(view.text):
+        mentions = _MENTION.finditer(view.text) if "@" in view.text else ()
+        for found in mentions:
             yield from self.in_view(page, view, index.owners("username", found.group(1).lower()), *found.span())
-        for found in _URL.finditer(view.text):
+        urls = _URL.finditer(view.text) if index.may_hold_handle(view.text) else ()
+        for found in urls:  # only on a page where some watched handle is written at all
+            if not index.may_hold_handle(view.text, found.start(), found.end()):
+                continue  # no watched handle in this URL: skip parsing it
             url = found.group()
             handle = handle_from_url(url if "://" in url else "https://" + url)
             if handle:
                 yield from self.in_view(page, view, index.owners("username", handle), *found.span())
-        for link in page.links:
+        for link in index.links_worth_reading(page.links, "username"):
             handle = handle_from_url(link)
             if handle:
                 yield from self.matches(index.owners("username", handle), link)
