@@ -193,6 +193,7 @@ class Site(_Strict):
     allowed_domains: tuple[str, ...] = ()
     max_depth: int = Field(default=2, ge=0, le=20)
     max_pages: int = Field(default=500, ge=1, le=1_000_000)
+    max_page_mb: int = Field(default=10, ge=1, le=200)
     render: Literal["http", "browser"] = "http"
     schedule: str = "every 6h"
     people: tuple[str, ...] | None = None

@@ -82,10 +82,14 @@ def describe_failure(failure: Failure) -> tuple[str, int | None]:
     return describe_exception(exc), None
 
 
+#: A page over the site's size cap is not analysed: say so, and how to raise the cap.
+TOO_LARGE = "too large (over the site's max_page_mb, default 10 MiB; raise it to read such pages)"
+
+
 def describe_exception(exc: BaseException) -> str:
     text = str(exc)
     if "max size" in text:  # Scrapy's cancel message for DOWNLOAD_MAXSIZE
-        return "too large"
+        return TOO_LARGE
     names = {cls.__name__ for cls in type(exc).__mro__}
     for candidates, reason in _BY_CLASS_NAME:
         if names.intersection(candidates):
@@ -93,7 +97,7 @@ def describe_exception(exc: BaseException) -> str:
     if names.intersection(("DownloadCancelledError", "CancelledError")):
         # Cancelled mid-body: the HTTP/1.1 handler cancels only for the size cap
         # (timeouts arrive as timeout errors), and says so only when the size was announced.
-        return "too large"
+        return TOO_LARGE
     if "ssl" in text.lower() or "certificate" in text.lower():
         return "TLS error"
     return _short(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)

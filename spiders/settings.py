@@ -30,8 +30,8 @@ CHROMIUM_ARGS = (
     "--no-first-run",
 )
 
-# Pages over DOWNLOAD_MAXSIZE are cancelled mid-download and reported as
-# "too large"; DOWNLOAD_WARNSIZE keeps Scrapy's default (32 MiB), which is
+# Pages over DOWNLOAD_MAXSIZE (per site: max_page_mb) are cancelled mid-download
+# and reported as "too large"; DOWNLOAD_WARNSIZE keeps Scrapy's default (32 MiB), which is
 # above the cap and so never fires.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "USER_AGENT": USER_AGENT,
@@ -76,7 +76,7 @@ def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
 def site_settings(site: Site, chromium_path: str | None, timeout_s: float) -> dict[str, Any]:
     """Settings one site needs on top of the defaults: depth cap, politeness, a browser if it renders."""
-    values: dict[str, Any] = {"ROBOTSTXT_OBEY": site.obey_robots}
+    values: dict[str, Any] = {"ROBOTSTXT_OBEY": site.obey_robots, "DOWNLOAD_MAXSIZE": site.max_page_mb * 1024 * 1024}
     if site.max_depth > 0:  # DEPTH_LIMIT 0 means "unlimited"; depth 0 is enforced by the spider
         values["DEPTH_LIMIT"] = site.max_depth
     if site.delay is not None:

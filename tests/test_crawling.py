@@ -24,6 +24,7 @@ from scanner.crawl import ScanResult, scan
 from scanner.evidence import EvidenceLocker
 from scanner.status import collect, status_json, status_text
 from scanner.storage import CrawlRow, PageRow, Store, open_store
+from spiders.errors import TOO_LARGE
 from spiders.middlewares import BackoffRetryMiddleware
 from tests.mockserver import MockServer, closed_port
 
@@ -158,7 +159,7 @@ def test_429_is_retried_after_a_back_off_and_counts_as_no_error(crawls: Crawls, 
         ("HTTP 403", 403, "blocked"), ("HTTP 429", 429, "blocked"), ("HTTP 401", 401, "blocked"),
         ("challenge page", 503, "blocked"), ("HTTP 503", 503, "broken"), ("HTTP 500", 500, "broken"),
         ("timeout", None, "broken"), ("host not found", None, "broken"), ("connection refused", None, "broken"),
-        ("blocked by robots.txt", None, "robots"), ("HTTP 404", 404, "other"), ("too large", None, "other"),
+        ("blocked by robots.txt", None, "robots"), ("HTTP 404", 404, "other"), (TOO_LARGE, None, "other"),
     ],
 )
 def test_blocked_broken_or_other(reason: str, status: int | None, kind: str) -> None:

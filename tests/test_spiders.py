@@ -20,6 +20,7 @@ import pytest
 from scrapy.http import HtmlResponse, TextResponse
 
 from scanner.config import Site
+from spiders.errors import TOO_LARGE
 from spiders.items import PageItem
 from spiders.site import SiteSpider, looks_garbled
 from tests.mockserver import MockServer, closed_port
@@ -127,8 +128,8 @@ def test_each_problem_is_reported_and_the_crawl_goes_on(full: dict[str, Any], de
         "/status/403": "HTTP 403",
         "/slow": "timeout",
         "/garbage": "garbage content",
-        "/big": "too large",
-        "/big-stream": "too large",
+        "/big": TOO_LARGE,
+        "/big-stream": TOO_LARGE,
         "/private/secret.html": "blocked by robots.txt",
         "/dead.html": "connection refused",
     }
@@ -275,3 +276,11 @@ def test_allowed_domains_include_subdomains_only(url: str, allowed: bool) -> Non
 def test_garbage_is_told_from_text(body: bytes, headers: dict[str, str], garbled: bool) -> None:
     cls = TextResponse if headers["Content-Type"].startswith("text/plain") else HtmlResponse
     assert looks_garbled(cls("http://example.org/", body=body, headers=headers)) is garbled
+
+
+def test_the_page_size_cap_is_per_site() -> None:
+    from spiders.settings import site_settings
+
+    assert site_settings(Site(id="a", start_urls=("http://a.example.org/",)), None, 30)["DOWNLOAD_MAXSIZE"] == 10 << 20
+    bigger = Site(id="b", start_urls=("http://b.example.org/",), max_page_mb=40)
+    assert site_settings(bigger, None, 30)["DOWNLOAD_MAXSIZE"] == 40 << 20
