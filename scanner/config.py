@@ -20,7 +20,7 @@ from rules.model import Severity
 from rules.problems import MISSING, Problem, from_pydantic
 from rules.watchlist import Identity
 from scanner.identifiers import LabelledValue, labelled, raw_value
-from scanner.alert_config import Alerts, DigestOptions, Group, QuietDigest, Recipient, recipient_problems
+from scanner.alert_config import Alerts, DigestOptions, Group, QuietDigest, Recipient, recipient_problems, zone
 
 ENV_CONFIG = "DOXWATCH_CONFIG"
 ENV_SMTP_PASSWORD = "DOXWATCH_SMTP_PASSWORD"
@@ -217,12 +217,7 @@ class Site(_Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError('unknown time zone; use an IANA name such as "Europe/London", "America/Chicago" or "UTC"') from None
+        zone(value)
         return value
 
     @field_validator("cookies_file")

@@ -17,19 +17,13 @@ from alerts.smtp import EmailSender
 from rules.model import Hit, Match, Severity
 from scanner.config import settings_from, validate
 from scanner.storage import FindingRow, Store, open_store, utcnow
+from tests import alerting
 from tests.smtp_server import PasswordCheck, RecordingHandler, SilentServer, SmtpServer, free_port, self_signed
 
 PAGE_URL = "http://127.0.0.1:8123/thread/42"
 RECIPIENT = "safety-team@example.org"
 PASSWORD = "correct horse battery staple"
-KATE: dict[str, Any] = {
-    "id": "kate",
-    "names": ["Kate Isaacs"],
-    "phones": ["+1 312 555 0123"],
-    "addresses": ["1723 N Halsted St, Chicago IL 60614"],
-    "emails": ["kate.isaacs@example.org"],
-    "alert_to": [RECIPIENT],
-}
+KATE: dict[str, Any] = {**alerting.KATE, "alert_to": [RECIPIENT]}
 # What must never be readable in a redacted alert, in the forms a page or an explanation may write it.
 CLEAR = ["(312) 555-0123", "555-0123", "5550123", "3125550123", "1723", "kate.isaacs", "ate.isaacs@example.org"]
 
