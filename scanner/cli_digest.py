@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 @click.option("--preview", is_flag=True, help="Print (or write with --out) the digest; send nothing.")
 @click.option("--send", is_flag=True, help="Queue and send every digest that is due now and not sent yet.")
 @click.option("--date", "day", metavar="YYYY-MM-DD",
-              help="Preview the digest of this local date (default: today in each recipient's time zone).")
+              help="Preview the digest of this local date (default: the next one each recipient gets: one due now "
+                   "and not sent yet, else the next one due).")
 @click.option("--recipient", "recipients", multiple=True, metavar="EMAIL", help="Only this recipient (repeatable).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write the preview to FILE: .html for the HTML part, .eml for the whole message, else the text.")
@@ -69,7 +70,7 @@ def _parse_day(value: str | None) -> date | None:
 
 
 def _preview(settings: Settings, store: Store, chosen: list[Audience], day: date | None, out: str | None) -> None:
-    from alerts.digest import build_digest
+    from alerts.digest import build_digest, due_day, next_digest_at
     from scanner.storage import utcnow
 
     with_digest = [a for a in chosen if a.digest is not None]
@@ -80,7 +81,8 @@ def _preview(settings: Settings, store: Store, chosen: list[Audience], day: date
         raise click.UsageError("--out writes one digest: choose it with --recipient")
     now = utcnow()
     for audience in with_digest:
-        the_day = day or now.astimezone(audience.zone).date()
+        # Not "today": at 00:30 with digest_at 23:00, yesterday's digest may still be waiting to go out.
+        the_day = day or due_day(store, audience, now) or next_digest_at(audience, now).astimezone(audience.zone).date()
         built = build_digest(settings, store, audience, the_day)
         if out:
             _write(Path(out), built, settings)
