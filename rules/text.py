@@ -4,14 +4,22 @@ Detectors only ever read :class:`~rules.model.PageText`, so everything about
 HTML, charsets and broken input is settled here, once. Whatever arrives (binary
 junk, a truncated download, a 10 MB forum dump) this module returns a
 ``PageText`` and never raises: a crawler must not die on one bad page.
+
+A crawl reads every page here, so the walk over the tree is done in C: one
+XSLT pass (libxslt) writes the visible text, calling back into Python only for
+the few elements that may be hidden, and one ``iter()`` over the tags that carry
+links and images collects those. What is left in Python is per page, not per
+element: cleaning the text, and ``urljoin`` for each distinct link.
 """
 from __future__ import annotations
 
 import codecs
+import itertools
 import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -35,10 +43,8 @@ _BLOCK_TAGS = frozenset(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_SPACES = re.compile(r"[^\S\n]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*")
 _TEXT_URL = re.compile(r"""https?://[^\s<>"'()\[\]{}]+[^\s<>"'()\[\]{}.,;:!?]""")
 _IMAGE_META = frozenset({"og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"})
 
@@ -111,45 +117,21 @@ def _charsets(body: bytes, content_type: str, encoding: str | None, sniff_meta: 
 
 
 def _from_html(text: str, url: str) -> PageText:
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
+    """The text of the root element; links, images and the title of every top-level element."""
+    parser = etree.HTMLParser(  # plain elements: lxml.html's classes are looked up in Python for every element
+        encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True, collect_ids=False  # no id() look-ups
+    )
     root = lxml.html.document_fromstring(text.encode("utf-8", errors="replace"), parser=parser)
-    base = _base_url(root, url)
-    title = _clean(" ".join(root.xpath("//title//text()")))[:500]
+    refs = _references(root)
+    base = url if refs.base is None else _absolute(url, refs.base) or url
+    srcset_images = (image for srcset in refs.srcsets for image in srcset_urls(srcset))
     return PageText(
         url=url,
-        text=_clean("".join(_visible_chunks(root))),
-        links=_dedupe(_absolute(base, v) for v in root.xpath("//a/@href | //area/@href")),
-        images=_dedupe(_absolute(base, v) for v in _image_refs(root)),
-        title=title,
+        text=_clean(str(_VISIBLE_TEXT(root))),
+        links=_absolutes(base, refs.links),
+        images=_absolutes(base, itertools.chain(refs.images, srcset_images, refs.meta_images)),
+        title=_clean(" ".join(refs.title))[:500],
     )
-
-
-def _visible_chunks(root: etree._Element) -> Iterator[str]:
-    """Text and tails in document order, skipping hidden subtrees; newlines around blocks.
-
-    Walks with an explicit stack: deeply nested junk must not hit Python's
-    recursion limit.
-    """
-    stack: list[tuple[etree._Element, bool]] = [(root, False)]
-    while stack:
-        element, closing = stack.pop()
-        block = isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS
-        if closing:
-            if block:
-                yield "\n"
-            if element.tail and element is not root:
-                yield element.tail
-            continue
-        if _hidden(element):
-            if element.tail and element is not root:
-                yield element.tail
-            continue
-        if block:
-            yield "\n"
-        if element.text:
-            yield element.text
-        stack.append((element, True))
-        stack.extend((child, False) for child in reversed(element))
 
 
 def _hidden(element: etree._Element) -> bool:
@@ -182,31 +164,149 @@ def _swallows_page(element: etree._Element) -> bool:
     return False
 
 
+def _is_hidden(context: etree._XSLTContext) -> bool:
+    """``page:hidden()`` in the XSLT below: :func:`_hidden` of an element that may be hidden."""
+    return _hidden(context.context_node)
+
+
+def _parser_names(tags: Iterable[str]) -> list[str]:
+    """The element names the HTML parser gives the elements whose ``tag.lower()`` is one of ``tags``.
+
+    libxml2's HTML parser lowercases ASCII letters only, and Python's
+    ``lower()`` also turns the Kelvin sign into "k": "bloc\u212aquote" is a blockquote.
+    """
+    return sorted({
+        "".join(letters)
+        for tag in tags
+        for letters in itertools.product(*(("k", "\u212a") if letter == "k" else (letter,) for letter in tag))
+    })
+
+
+#: An XSLT pattern for the elements :func:`_hidden` hides. Only those that may be hidden (a skipped tag,
+#: an input with a type, a hidden, aria-hidden or style attribute) are handed to it: for any other
+#: element it returns False.
+_MAYBE_HIDDEN = " | ".join(
+    f"{name}[page:hidden()]"
+    for name in [*_parser_names(_SKIP_TAGS), "input[@type]", "*[@hidden or @aria-hidden or @style]"]
+)
+
+
+#: The root's visible text (not a second top-level element's): its text nodes in document order, a
+#: newline before and after each block, nothing of a hidden subtree. A tail (the text after an element)
+#: is a node of its own, so a hidden element's tail is still read. libxslt recurses once per level: the
+#: parser stops at 2,048 levels, inside libxslt's limit of 3,000 nested templates, and that depth needs
+#: about 1.5 MB of C stack (a thread gets 8 MB by default).
+_VISIBLE_TEXT = etree.XSLT(
+    etree.XML(
+        f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+            xmlns:page="urn:x-doxwatch-text">
+          <xsl:output method="text" encoding="UTF-8"/>
+          <xsl:template match="/"><xsl:apply-templates select="*[1]"/></xsl:template>
+          <xsl:template match="{' | '.join(_parser_names(_BLOCK_TAGS))}">
+            <xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text>
+          </xsl:template>
+          <xsl:template match="{_MAYBE_HIDDEN}" priority="1"/>
+        </xsl:stylesheet>""".encode()
+    ),
+    extensions={("urn:x-doxwatch-text", "hidden"): _is_hidden},
+)
+
+
 def _clean(text: str) -> str:
     """NFKC, no zero-width characters, single spaces, one newline between blocks.
 
     Zero-width characters are a cheap way to hide "Kate\u200bIsaacs" from a
-    naive matcher, and full-width digits spell the same phone number.
+    naive matcher, and full-width digits spell the same phone number. Control
+    characters become spaces; then each line's runs of whitespace become one
+    space, its ends are trimmed and blank lines dropped.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = _SPACES.sub(" ", _CONTROL.sub(" ", text))
-    return _BLANK_LINES.sub("\n", text).strip()
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)))
+    return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
 
 
-def _base_url(root: etree._Element, url: str) -> str:
-    for href in root.xpath("//base/@href")[:1]:
-        return _absolute(url, href) or url
-    return url
+@dataclass
+class _References:
+    """What a page refers to, each list in document order, as the attributes stand."""
+
+    base: str | None = None
+    title: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    srcsets: list[str] = field(default_factory=list)
+    meta_images: list[str] = field(default_factory=list)
 
 
-def _image_refs(root: etree._Element) -> Iterator[str]:
-    yield from root.xpath("//img/@src | //img/@data-src | //video/@poster | //input[@type='image']/@src")
-    for srcset in root.xpath("//img/@srcset | //img/@data-srcset | //source/@srcset"):
-        yield from srcset_urls(srcset)
-    for meta in root.xpath("//meta[@content]"):
-        key = (meta.get("property") or meta.get("name") or "").strip().lower()
+def _references(root: etree._Element) -> _References:
+    """Links, images, the ``<base>`` and the title in one pass over the elements that carry them."""
+    found = _References()
+    for top in _top_level(root):
+        for element in top.iter(*_COLLECTORS):
+            _COLLECTORS[element.tag](element, found)
+    return found
+
+
+def _top_level(root: etree._Element) -> list[etree._Element]:
+    """The root and its siblings: markup after ``</html>`` can make the parser start a second ``<html>``.
+
+    Links, images and the title are read in all of them; the text only in the root.
+    """
+    return [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+
+
+def _link(element: etree._Element, found: _References) -> None:
+    href = element.get("href")
+    if href is not None:
+        found.links.append(href)
+
+
+def _img(element: etree._Element, found: _References) -> None:
+    for name, value in element.items():
+        if name in ("src", "data-src"):
+            found.images.append(value)
+        elif name in ("srcset", "data-srcset"):
+            found.srcsets.append(value)
+
+
+def _video(element: etree._Element, found: _References) -> None:
+    poster = element.get("poster")
+    if poster is not None:
+        found.images.append(poster)
+
+
+def _input(element: etree._Element, found: _References) -> None:
+    src = element.get("src")
+    if src is not None and element.get("type") == "image":
+        found.images.append(src)
+
+
+def _source(element: etree._Element, found: _References) -> None:
+    srcset = element.get("srcset")
+    if srcset is not None:
+        found.srcsets.append(srcset)
+
+
+def _meta(element: etree._Element, found: _References) -> None:
+    content = element.get("content")
+    if content is not None:
+        key = (element.get("property") or element.get("name") or "").strip().lower()
         if key in _IMAGE_META:
-            yield meta.get("content", "")
+            found.meta_images.append(content)
+
+
+def _base(element: etree._Element, found: _References) -> None:
+    if found.base is None:
+        found.base = element.get("href")
+
+
+def _title(element: etree._Element, found: _References) -> None:
+    if next(element.iterancestors("title"), None) is None:  # a title inside a title is in its text already
+        found.title.extend(element.itertext())
+
+
+_COLLECTORS = {
+    "a": _link, "area": _link, "img": _img, "video": _video, "input": _input, "source": _source,
+    "meta": _meta, "base": _base, "title": _title,
+}
 
 
 def srcset_urls(value: str) -> list[str]:
@@ -241,6 +341,11 @@ def _absolute(base: str, ref: str) -> str:
         return ""
     scheme = absolute.split(":", 1)[0].lower()
     return absolute if scheme in ("http", "https", "mailto", "tel", "file") else ""
+
+
+def _absolutes(base: str, refs: Iterable[str]) -> tuple[str, ...]:
+    """Each distinct reference made absolute once: ``urljoin`` is the dearest step of a page full of links."""
+    return _dedupe(_absolute(base, ref) for ref in dict.fromkeys(refs))
 
 
 def _dedupe(values: Iterable[str]) -> tuple[str, ...]:

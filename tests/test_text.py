@@ -36,6 +36,26 @@ def test_scripts_styles_and_hidden_elements_are_not_text() -> None:
     assert "Kate" not in page.text
 
 
+@pytest.mark.parametrize(
+    "html, text",
+    [
+        ("<p>a</p><noscript>" + "<b>w</b>" * 50 + "</noscript><p>z</p>", "a\nz"),  # a fallback, not shown
+        ("<p>a</p><noscript hidden>" + "<b>w</b>" * 51 + "<p>z</p>", "a\n" + "w" * 51 + "\nz"),  # unclosed: the page
+        ('<div aria-hidden=" TRUE ">x</div><b style="DISPLAY : None">y</b>tail', "tail"),
+        ("a<bloc\u212aquote>b</bloc\u212aquote>c", "a\nb\nc"),  # the parser keeps the Kelvin sign; lower() makes it "k"
+    ],
+    ids=["noscript-fallback", "noscript-around-the-page", "attribute-case", "kelvin-sign"],
+)
+def test_what_hides_an_element(html: str, text: str) -> None:
+    assert extract_page(html.encode(), URL).text == text
+
+
+def test_deeply_nested_elements_that_might_be_hidden_keep_their_text() -> None:
+    """Every level is checked for hiding; the parser's depth limit (about 2,000 levels) is read in full."""
+    text = extract_page(b"<span style='color:red'>x" * 3000, URL).text
+    assert len(text) > 2000 and set(text) == {"x"}
+
+
 def test_blocks_are_separated_so_words_do_not_run_together() -> None:
     html = b"<div>one</div><div>two</div><p>three<br>four</p><ul><li>five</li><li>six</li></ul>" \
            b"<table><tr><td>seven</td><td>eight</td></tr></table>nine<span>ten</span>"
