@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from scanner.config import Settings, Site
-from scanner.crawl_child import PageAnalyser, child_main
+from scanner.crawl_child import PageAnalyser, child_process
 from scanner.locks import Busy, site_lock
 from scanner.progress import Progress
 from scanner.storage import Store, open_store
@@ -181,7 +181,7 @@ def _crawl_in_child(
     # Not a daemon: a big crawl starts worker processes of its own (scanner/analysis_pool.py), which a daemon
     # may not; the finally below makes sure it never outlives this call.
     child = ctx.Process(
-        target=child_main, args=(settings, tuple(sites), crawl_ids, events, overrides, analysis_workers),
+        target=child_process, args=(settings, tuple(sites), crawl_ids, events, overrides, analysis_workers),
         name="doxwatch-crawl", daemon=False,
     )
     with _RUNNING_LOCK:

@@ -2,21 +2,25 @@
 
 The parent (:mod:`scanner.crawl`) spawns this once per scan; Twisted's
 reactor cannot restart, so nothing here runs twice in one process. Pages are
-analysed and stored as they arrive; screenshots of the pages that got
-evidence are taken after the crawl, in one Chromium, so they cost nothing for
-a crawl that found nothing.
+analysed as they arrive and stored at once when they have a finding, in
+batches otherwise (:mod:`scanner.page_batch`); screenshots of the pages that
+got evidence are taken meanwhile, in one Chromium in a thread of its own, so
+they cost nothing for a crawl that found nothing.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import os
+import queue
 import signal
+import sys
 import threading
-from collections.abc import Awaitable
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -24,9 +28,13 @@ from scanner.analysis_pool import POOL_AFTER, AnalysisPool, pool_size
 from scanner.config import Settings, Site
 from scanner.evidence import MIN_SEVERITY, EvidenceLocker
 from scanner.incremental import fingerprint, known_pages, last_page, mark_analysed
-from scanner.storage import FindingRow, Store, identifiers_key, open_store
+from scanner.page_batch import PageBatch
+from scanner.storage import FindingRow, Store, identifiers_key, make_engine, open_store, page_values
 from scanner.urls import canonical_url
 from spiders.items import PageItem
+
+if TYPE_CHECKING:
+    from rules.model import PageText
 
 log = logging.getLogger(__name__)
 MAX_SCREENSHOTS = 100  # per crawl; the raw response is kept for every version regardless
@@ -67,6 +75,34 @@ def site_status(pages: int, errors: int, stat: Any) -> tuple[str, str]:
     return "ok", ""
 
 
+def child_process(
+    settings: Settings,
+    sites: tuple[Site, ...],
+    crawl_ids: dict[str, int],
+    events: multiprocessing.Queue,
+    overrides: dict[str, object],
+    analysis_workers: int | None = None,
+) -> None:
+    """The crawl child's entry point: :func:`child_main`, then an exit without tearing the interpreter down.
+
+    Freeing the rule engine, spaCy and Scrapy object by object took 0.6 s a crawl, and nothing needs it once
+    the results are sent: the database is committed, the browser closed. (A forked child ends the same way.)
+    """
+    code = 0
+    try:
+        child_main(settings, sites, crawl_ids, events, overrides, analysis_workers)
+    except BaseException:  # noqa: BLE001 - what the default exit would print, then its exit code
+        traceback.print_exc()
+        code = 1
+    finally:
+        events.close()
+        events.join_thread()  # every event reaches the parent before we go
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def child_main(
     settings: Settings,
     sites: tuple[Site, ...],
@@ -84,7 +120,10 @@ def child_main(
     except OSError:
         pass
     setup_logging(settings, verbosity=0)
-    analyser = PageAnalyser(settings, crawl_ids=crawl_ids)
+    # The parent opened the store (its schema is at head) and syncs what the crawl commits (see make_engine).
+    analyser = PageAnalyser(settings, Store(make_engine(settings.storage_url, sync_commits=False)), crawl_ids)
+    screenshots = Screenshots(settings, sites, analyser.locker)
+    analyser.on_shot = screenshots.add  # taken while the crawl goes on
     tallies = {site.id: SiteTally() for site in sites}
     pools: list[AnalysisPool] = []
     workers = pool_size() if analysis_workers is None else analysis_workers
@@ -120,12 +159,14 @@ def child_main(
     try:
         stats = crawl_sites(
             sites, on_page, on_error, on_progress, chromium_path=settings.chromium_path, overrides=overrides,
-            known_pages=known,
+            known_pages=known, on_site_done=lambda site_id: analyser.flush(),
         )
     finally:
         for pool in pools:
             pool.close()
-    shot_notes = take_screenshots(settings, sites, analyser)
+        analyser.flush()
+        shot_notes = screenshots.finish()
+    analyser.store.engine.dispose()
     for site in sites:
         tally, stat = tallies[site.id], stats.get(site.id)
         status, why = site_status(tally.pages, tally.errors, stat)
@@ -150,7 +191,11 @@ def _result(site_id: str, tally: SiteTally, stat: Any, status: str, detail: list
 
 
 class PageAnalyser:
-    """Turns a fetched page into stored findings and evidence for the people watched on its site."""
+    """Turns a fetched page into stored findings and evidence for the people watched on its site.
+
+    Pages without a finding wait in a :class:`PageBatch` to be stored together: call :meth:`flush` when a
+    site's crawl ends and before the store is read by anyone else.
+    """
 
     def __init__(self, settings: Settings, store: Store | None = None, crawl_ids: dict[str, int] | None = None):
         from rules.engine import Engine
@@ -161,26 +206,33 @@ class PageAnalyser:
         self.fingerprints = {site.id: fingerprint(settings, site) for site in settings.sites}
         self.crawl_ids = crawl_ids or {}
         self.locker = EvidenceLocker(self.store, settings.evidence_dir)
+        self.batch = PageBatch(self.store)
         self.shots: list[Shot] = []
+        #: Called with each page that got evidence; by default it waits in ``shots`` for :func:`take_screenshots`.
+        self.on_shot: Callable[[Shot], None] = self.shots.append
 
     def handle(self, item: PageItem) -> tuple[list[int], int]:
         """Store the page, and its new findings unless it is unchanged; (new finding ids, 1 if unchanged)."""
         fresh = self._fresh(item)
         if fresh is None:
             return [], 1
-        return self._store(item, *fresh, self._analyse(item)), 0
+        return self._store(item, *fresh, self.engine.analyse(self._text(item), self.watched.get(item.site))), 0
 
     async def handle_in(self, pool: AnalysisPool, item: PageItem) -> tuple[list[int], int]:
         """:meth:`handle`, the page read in ``pool`` while the reactor goes on; storing stays in this process."""
         fresh = self._fresh(item)
         if fresh is None:
             return [], 1
-        hits = await pool.analyse(item.body, item.url, item.content_type, item.encoding, self.watched.get(item.site))
+        hits = await pool.analyse(self._text(item), self.watched.get(item.site))
         return self._store(item, *fresh, hits), 0
+
+    def flush(self) -> None:
+        """Store the pages still waiting in the batch."""
+        self.batch.flush()
 
     def _fresh(self, item: PageItem) -> tuple[dict[str, Any], str] | None:
         """None when the page is unchanged (then recorded as such), else its row values and the fingerprint."""
-        previous = last_page(self.store, item.url)
+        previous = self.batch.last_fetch(item.url) or last_page(self.store, item.url)
         current = self.fingerprints.get(item.site, "")
         common = self._row_values(item)
         if item.unchanged:  # a 304: what the last fetch stored still holds
@@ -189,18 +241,18 @@ class PageAnalyser:
                     content_type=previous.content_type, sha256=previous.sha256, fingerprint=previous.fingerprint,
                     etag=common["etag"] or previous.etag, last_modified=common["last_modified"] or previous.last_modified,
                 )
-            self.store.record_page(**common, unchanged=True)
+            self.batch.add(page_values(**common, unchanged=True))
             return None
-        digest = _sha256(item.body)
-        if previous is not None and previous.sha256 == digest and previous.fingerprint == current:
-            self.store.record_page(**common, unchanged=True, fingerprint=current)
+        common["sha256"] = _sha256(item.body)
+        if previous is not None and previous.sha256 == common["sha256"] and previous.fingerprint == current:
+            self.batch.add(page_values(**common, unchanged=True, fingerprint=current))
             return None
         return common, current
 
     def _store(self, item: PageItem, common: dict[str, Any], current: str, hits: list[Any]) -> list[int]:
         """Store the page and its hits; the fingerprint is set once they are stored (see mark_analysed)."""
-        if not hits:  # most pages: nothing else to store, so the page is stored analysed, in one transaction
-            self.store.record_page(**common, fingerprint=current)
+        if not hits:  # most pages: nothing else to store, so the page waits in the batch, analysed
+            self.batch.add(page_values(**common, fingerprint=current))
             return []
         page_id = self.store.record_page(**common).id
         new = self._keep(item, page_id, hits)
@@ -222,11 +274,14 @@ class PageAnalyser:
             "links": "\n".join(item.links[:2000]),
         }
 
-    def _analyse(self, item: PageItem) -> list[Any]:
+    @staticmethod
+    def _text(item: PageItem) -> PageText:
+        """The page's text: as the spider read it for its links, or read now (a page made by hand)."""
+        if item.page is not None:
+            return item.page
         from rules.text import extract_page
 
-        page = extract_page(item.body, item.url, item.content_type, item.encoding)
-        return self.engine.analyse(page, self.watched.get(item.site))
+        return extract_page(item.body, item.url, item.content_type, item.encoding)
 
     def _keep(self, item: PageItem, page_id: int, hits: list[Any]) -> list[int]:
         """Store the page's hits as findings (new ones and ones seen before) and its evidence if any is serious."""
@@ -241,7 +296,7 @@ class PageAnalyser:
                 serious.append(finding_id)
         if serious:
             evidence_id = self.locker.capture(item, page_id, serious)
-            self.shots.append(Shot(evidence_id, item.site, item.url))
+            self.on_shot(Shot(evidence_id, item.site, item.url))
         return new
 
     def _existing(self, hit: Any, url: str) -> int | None:
@@ -256,43 +311,73 @@ class PageAnalyser:
 
 
 def take_screenshots(settings: Settings, sites: tuple[Site, ...], analyser: PageAnalyser) -> dict[str, list[str]]:
-    """Full-page PNGs of the pages that got evidence; a problem becomes a note, never a crash."""
-    if not analyser.shots:
-        return {}
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
-    notes: dict[str, list[str]] = {}
-    worker = threading.Thread(  # Playwright's sync API must not share a thread with the reactor's loop
-        target=_shoot_all, args=(settings, {s.id: s for s in sites}, analyser, stopping, notes), name="screenshots"
-    )
-    worker.start()
-    worker.join()
-    return notes
+    """Full-page PNGs of the pages that got evidence and wait in ``analyser.shots``; the notes, by site."""
+    screenshots = Screenshots(settings, sites, analyser.locker)
+    for shot in analyser.shots:
+        screenshots.add(shot)
+    return screenshots.finish()
 
 
-def _shoot_all(
-    settings: Settings, sites: dict[str, Site], analyser: PageAnalyser, stopping: threading.Event, notes: dict[str, list[str]]
-) -> None:
-    from spiders.browser import Screenshotter
+class Screenshots:
+    """Full-page PNGs of the pages that got evidence, taken in a thread of their own as the pages come in.
 
-    shots = analyser.shots
-    locker = analyser.locker
-    try:
-        with Screenshotter(settings.chromium_path) as browser:
-            for index, shot in enumerate(shots):
-                if stopping.is_set() or index >= MAX_SCREENSHOTS:
-                    why = "doxwatch was stopping" if stopping.is_set() else f"over {MAX_SCREENSHOTS} in one crawl"
-                    locker.note_no_screenshot(shot.evidence_id, f"no screenshot: {why}")
-                    continue
-                _shoot(browser, sites[shot.site], shot, locker, notes)
-    except Exception as exc:  # no browser, or it would not start: keep the raw responses, say why
-        message = f"no screenshot: {exc}".splitlines()[0][:500]
-        log.error("evidence screenshots: %s", message)
-        for shot in shots:
-            locker.note_no_screenshot(shot.evidence_id, message)
-        for site_id in {shot.site for shot in shots}:
-            notes.setdefault(site_id, []).append(message)
+    Playwright's sync API must not share a thread with the reactor's loop. In a thread of its own, Chromium
+    loads and paints the pages while the crawl goes on, on the core the crawl leaves, instead of after it.
+    The browser starts with the first page to shoot, so a crawl that found nothing serious starts none. A
+    problem becomes a note, never a crash.
+    """
+
+    def __init__(self, settings: Settings, sites: Iterable[Site], locker: EvidenceLocker) -> None:
+        self.settings = settings
+        self.sites = {site.id: site for site in sites}
+        self.locker = locker
+        self.notes: dict[str, list[str]] = {}
+        self._due: queue.SimpleQueue[Shot | None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
+
+    def add(self, shot: Shot) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._shoot_all, name="screenshots")
+            self._worker.start()
+        self._due.put(shot)
+
+    def finish(self) -> dict[str, list[str]]:
+        """Wait for the shots still due (a SIGTERM or SIGINT meanwhile skips them, noting why); the notes."""
+        if self._worker is None:
+            return {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self._stopping.set())
+        self._due.put(None)
+        self._worker.join()
+        return self.notes
+
+    def _shots(self) -> Iterator[Shot]:
+        while (shot := self._due.get()) is not None:
+            yield shot
+
+    def _shoot_all(self) -> None:
+        from spiders.browser import Screenshotter
+
+        shots = self._shots()
+        try:
+            with Screenshotter(self.settings.chromium_path) as browser:
+                for index, shot in enumerate(shots):
+                    stopping = self._stopping.is_set()
+                    if stopping or index >= MAX_SCREENSHOTS:
+                        why = "doxwatch was stopping" if stopping else f"over {MAX_SCREENSHOTS} in one crawl"
+                        self.locker.note_no_screenshot(shot.evidence_id, f"no screenshot: {why}")
+                        continue
+                    _shoot(browser, self.sites[shot.site], shot, self.locker, self.notes)
+        except Exception as exc:  # no browser, or it would not start: keep the raw responses, say why
+            message = f"no screenshot: {exc}".splitlines()[0][:500]
+            log.error("evidence screenshots: %s", message)
+            missed: list[str] = []
+            for shot in shots:  # the shots still due, and those that come in until the crawl ends
+                self.locker.note_no_screenshot(shot.evidence_id, message)
+                missed.append(shot.site)
+            for site_id in dict.fromkeys(missed):
+                self.notes.setdefault(site_id, []).append(message)
 
 
 def _shoot(browser: Any, site: Site, shot: Shot, locker: EvidenceLocker, notes: dict[str, list[str]]) -> None:

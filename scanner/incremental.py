@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from scanner import __version__
 from scanner.config import Settings, Site
@@ -36,11 +36,30 @@ def fingerprint(settings: Settings, site: Site) -> str:
     return digest.hexdigest()
 
 
-def last_page(store: Store, url: str) -> PageRow | None:
-    """The latest fetch of the page at ``url`` (any crawl, any site)."""
-    query = select(PageRow).where(PageRow.canonical_url == canonical_url(url)).order_by(PageRow.id.desc()).limit(1)
-    with store.session() as s:
-        return s.scalar(query)
+@dataclass(frozen=True)
+class LastFetch:
+    """What the latest stored fetch of a page says: enough to tell whether the page changed since."""
+
+    sha256: str
+    fingerprint: str | None
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+
+
+_LAST_FETCH = (
+    select(*(getattr(PageRow, f.name) for f in fields(LastFetch)))
+    .where(PageRow.canonical_url == bindparam("canonical_url"))
+    .order_by(PageRow.id.desc())
+    .limit(1)
+)
+
+
+def last_page(store: Store, url: str) -> LastFetch | None:
+    """The latest fetch of the page at ``url`` (any crawl, any site); asked once a page, so only its columns."""
+    with store.engine.connect() as conn:
+        row = conn.execute(_LAST_FETCH, {"canonical_url": canonical_url(url)}).first()
+    return None if row is None else LastFetch(*row)
 
 
 def known_pages(store: Store, site_id: str, current: str) -> dict[str, KnownPage]:

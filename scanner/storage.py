@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import (
     Boolean,
@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    insert,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -161,6 +162,43 @@ class StoredPage:
     sha256: str
 
 
+#: What a page row holds about the crawl besides the fetch itself (scanner/incremental.py), and its defaults.
+INCREMENTAL_DEFAULTS: dict[str, Any] = {
+    "crawl_id": None, "etag": None, "last_modified": None, "links": "", "unchanged": False, "fingerprint": None,
+}
+
+
+def page_values(
+    *,
+    site: str,
+    url: str,
+    fetched_at: datetime,
+    status: int,
+    content_type: str,
+    body: bytes,
+    sha256: str | None = None,
+    **incremental: Any,
+) -> dict[str, Any]:
+    """Every column of a page row for one fetch. ``sha256`` overrides the body's hash (a 304 carries the last
+    one); ``incremental`` are among :data:`INCREMENTAL_DEFAULTS`. Every row gets every column, so that rows
+    can be inserted many at a time."""
+    unknown = set(incremental) - set(INCREMENTAL_DEFAULTS)
+    if unknown:
+        raise TypeError(f"not a column of a page row: {', '.join(sorted(unknown))}")
+    return {
+        "site": site,
+        "url": url,
+        "canonical_url": canonical_url(url),
+        "fetched_at": fetched_at,
+        "status": status,
+        "content_type": content_type[:200],
+        "length": len(body),
+        "sha256": sha256 or hashlib.sha256(body).hexdigest(),
+        **INCREMENTAL_DEFAULTS,
+        **incremental,
+    }
+
+
 def identifiers_key(hit: Hit) -> str:
     return hashlib.sha256("\n".join(hit.identifiers).encode()).hexdigest()
 
@@ -177,7 +215,16 @@ def _prepare_sqlite_file(url: str) -> None:
     os.chmod(path, 0o600)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sync_commits: bool = True) -> Engine:
+    """An engine for ``url``; on SQLite, in WAL mode with foreign keys on.
+
+    ``sync_commits=False`` (SQLite only) leaves the write-ahead log unsynced at
+    each commit (``synchronous=NORMAL``): a power cut may lose the last commits,
+    never the database. A crawl writes that way; the scan's parent process
+    writes with every commit synced (the crawl's outcome, then the alerts), which
+    syncs the log the crawl wrote before it, so no alert goes out for a finding
+    that could still be lost.
+    """
     _prepare_sqlite_file(url)
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
@@ -188,6 +235,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            if not sync_commits:
+                cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
     return engine
@@ -216,35 +265,18 @@ class Store:
         return self._session()
 
     # pages -----------------------------------------------------------------
-    def record_page(
-        self,
-        *,
-        site: str,
-        url: str,
-        fetched_at: datetime,
-        status: int,
-        content_type: str,
-        body: bytes,
-        sha256: str | None = None,
-        **incremental: object,
-    ) -> StoredPage:
-        """Store one fetch. ``sha256`` overrides the body's hash (a 304 carries the last one);
-        ``incremental`` are PageRow's crawl_id, etag, last_modified, links, unchanged, fingerprint."""
-        digest = sha256 or hashlib.sha256(body).hexdigest()
-        row = PageRow(
-            site=site,
-            url=url,
-            canonical_url=canonical_url(url),
-            fetched_at=fetched_at,
-            status=status,
-            content_type=content_type[:200],
-            length=len(body),
-            sha256=digest,
-            **incremental,
-        )
-        with self.session() as s, s.begin():
-            s.add(row)
-        return StoredPage(id=row.id, sha256=digest)
+    def record_page(self, **fetch: Any) -> StoredPage:
+        """Store one fetch (the arguments of :func:`page_values`) in a transaction of its own."""
+        values = page_values(**fetch)
+        with self.engine.begin() as conn:
+            page_id = conn.execute(insert(PageRow).values(values)).inserted_primary_key[0]
+        return StoredPage(id=page_id, sha256=values["sha256"])
+
+    def record_pages(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store many fetches (each made by :func:`page_values`) in one transaction: one commit, not one a page."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(PageRow), list(rows))
 
     def last_page_hash(self, url: str) -> str | None:
         with self.session() as s:

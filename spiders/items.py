@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rules.model import PageText
 
 
 @dataclass(frozen=True)
@@ -12,7 +16,9 @@ class PageItem:
     ``url`` is the final URL (after redirects), ``requested_url`` the one
     asked for. ``unchanged`` is True for a 304 Not Modified answer to a
     conditional request: ``body`` is then empty and ``links`` are the ones the
-    last crawl found, so the crawl still goes on from the page.
+    last crawl found, so the crawl still goes on from the page. ``page`` is
+    the page's text as :func:`rules.text.extract_page` reads it: the spider
+    reads it once, for its links, and hands it on so nobody reads it again.
     """
 
     site: str
@@ -27,6 +33,7 @@ class PageItem:
     requested_url: str = ""
     unchanged: bool = False
     links: tuple[str, ...] = ()
+    page: PageText | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ def crawl_sites(
     chromium_path: str | None = None,
     overrides: dict[str, Any] | None = None,
     known_pages: Mapping[str, Mapping[str, KnownPage]] | None = None,
+    on_site_done: Callable[[str], None] | None = None,
 ) -> dict[str, CrawlStats]:
     """Crawl all ``sites`` concurrently, blocking until every one has finished.
 
@@ -63,11 +64,12 @@ def crawl_sites(
     are Scrapy settings that win over both the defaults and per-site values,
     e.g. ``{"DOWNLOAD_TIMEOUT": 5, "AUTOTHROTTLE_ENABLED": False}``.
     ``known_pages`` (site id -> canonical URL -> :class:`KnownPage`) turns on
-    conditional requests for the pages the last crawl saw.
+    conditional requests for the pages the last crawl saw. ``on_site_done(site_id)``
+    is called once a site's crawl has handed on its last page.
     """
     if not sites:
         return {}
-    hooks = CrawlHooks(on_page=on_page, on_error=on_error, on_progress=on_progress)
+    hooks = CrawlHooks(on_page=on_page, on_error=on_error, on_progress=on_progress, on_site_done=on_site_done)
     # doxwatch installs its own (redacting) log handler; Scrapy must not add an unfiltered one.
     process = CrawlerProcess(crawl_settings({"LOG_INSTALL_ROOT_HANDLER": False, **(overrides or {})}))
     crawlers: dict[str, Crawler] = {}

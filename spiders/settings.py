@@ -59,6 +59,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
     "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
     "TWISTED_REACTOR": ASYNCIO_REACTOR,
+    # A response yields one page, then the requests for its links: two at a time is enough for the links to
+    # be scheduled while the page is read in a worker process (scanner/analysis_pool.py). Scrapy's default,
+    # 100, starts 100 asyncio tasks for every response, which took longer than fetching a page on loopback.
+    "CONCURRENT_ITEMS": 2,
     "TELNETCONSOLE_ENABLED": False,
     "LOG_LEVEL": "WARNING",
     "LOG_FORMATTER": "spiders.settings.QuietLogFormatter",

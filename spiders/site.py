@@ -7,22 +7,27 @@ connections, oversized or garbled bodies, bot walls) through
 missed; each such URL is counted as blocked, broken, robots or other
 (:func:`spiders.errors.classify`). Pages the last crawl saw are asked for
 conditionally (``If-None-Match`` / ``If-Modified-Since``); a 304 comes back as
-an ``unchanged`` item carrying the links the last crawl found. It knows
-nothing of people: matching happens downstream, in ``rules/``.
+an ``unchanged`` item carrying the links the last crawl found. Each page is
+read once (:func:`rules.text.extract_page`): the spider takes the links to
+follow from that text and hands the text on in the item. It knows nothing of
+people: matching happens downstream, in ``rules/``.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag, urlparse, urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, StopDownload
 from scrapy.http import HtmlResponse, Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+from w3lib.url import safe_url_string
 
+from rules.text import extract_page
 from scanner.urls import canonical_url
 from spiders.errors import CHALLENGE, classify, describe_failure, looks_like_challenge
 from spiders.items import KnownPage, PageItem
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
 
+    from rules.model import PageText
     from scanner.config import Site
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -41,6 +47,11 @@ MAX_PAGES_REASON = "max_pages"
 _GARBAGE_SAMPLE = 8192
 _MAX_CONTROL_RATIO = 0.02  # random bytes decode to ~10 % control characters, text to ~0
 _MAX_REPLACEMENT_RATIO = 0.25  # a mislabelled Latin-1 page has a few U+FFFD, and is still worth reading
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # below space, but for tab, newline, form feed, return
+#: Links to these are not followed (Scrapy's LinkExtractor's list: archives, images, media, documents).
+_DENIED_EXTENSIONS = tuple("." + extension for extension in IGNORED_EXTENSIONS)
+#: Links remembered as followable or not, at most; past that the memory starts again (it only saves time).
+_MAX_REMEMBERED_LINKS = 100_000
 
 
 class SiteSpider(scrapy.Spider):
@@ -70,7 +81,8 @@ class SiteSpider(scrapy.Spider):
         self.finish_reason: str | None = None
         self._seen: set[str] = set()  # canonical URLs requested
         self._yielded: set[str] = set()  # canonical final URLs turned into pages
-        self._links = LinkExtractor()
+        self._offered: set[str] = set()  # links as written that went through _seen already
+        self._followable: dict[str, str | None] = {}  # link as written -> the URL to follow, or None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -115,9 +127,10 @@ class SiteSpider(scrapy.Spider):
             return
         depth = int(response.meta.get("depth", 0))
         follow = kind in HTML_TYPES and depth < self.site.max_depth
-        links = self._links_of(response) if kind in HTML_TYPES else ()
+        page = extract_page(response.body, response.url, kind, response.encoding)  # read once, for all
+        links = self._links_of(page, response.encoding) if kind in HTML_TYPES else ()
         self.pages += 1
-        yield self._item(response, kind, depth, links)
+        yield self._item(response, kind, depth, links, page=page)
         if self.pages >= self.site.max_pages:
             raise CloseSpider(MAX_PAGES_REASON)
         if follow:
@@ -150,18 +163,43 @@ class SiteSpider(scrapy.Spider):
         if self.hooks.on_error is not None:
             self.hooks.on_error(self.site.id, url, reason)
 
-    def _links_of(self, response: Response) -> tuple[str, ...]:
-        """The page's links this spider may follow, without fragments, in page order."""
-        try:
-            links = self._links.extract_links(response)
-        except Exception:  # lxml can choke on broken markup; the page itself was fine
-            self.report(response.url, "links unreadable")
-            return ()
-        urls = (urldefrag(link.url).url for link in links)
-        return tuple(dict.fromkeys(url for url in urls if self.allows(url)))
+    def _links_of(self, page: PageText, encoding: str) -> tuple[str, ...]:
+        """The page's links this spider may follow, without fragments, in page order.
 
-    def _requests(self, links: tuple[str, ...]) -> Iterator[scrapy.Request]:
+        The links of ``<a>`` and ``<area>`` as the page's text has them, made
+        what Scrapy's LinkExtractor makes of them (escaped in the page's
+        encoding, no archives, images or media), within the site's domains;
+        but an empty or ``#fragment`` href, the page itself, is not followed
+        even when a ``<base>`` points elsewhere. Most links of a page were on
+        the pages before it (menus, "next"), so what each became is remembered.
+        """
+        followable = (self._follow(link, encoding) for link in page.links)
+        return tuple(dict.fromkeys(url for url in followable if url))
+
+    def _follow(self, link: str, encoding: str) -> str | None:
+        """The URL to request for a link as the page wrote it, or None if this spider does not follow it."""
+        if link in self._followable:
+            return self._followable[link]
+        try:
+            url: str | None = urldefrag(safe_url_string(link, encoding=encoding)).url
+        except ValueError:  # no URL Scrapy could request
+            url = None
+        if url is not None and (not self.allows(url) or urlparse(url).path.lower().endswith(_DENIED_EXTENSIONS)):
+            url = None
+        if link.isascii():  # the encoding changes nothing else, so the answer holds for every page
+            if len(self._followable) >= _MAX_REMEMBERED_LINKS:
+                self._followable.clear()
+            self._followable[link] = url
+        return url
+
+    def _requests(self, links: Iterable[str]) -> Iterator[scrapy.Request]:
+        """A request for each link not asked for yet; a link seen as written is not even made canonical again."""
         for url in links:
+            if url in self._offered:
+                continue
+            if len(self._offered) >= _MAX_REMEMBERED_LINKS:
+                self._offered.clear()
+            self._offered.add(url)
             if self._mark_seen(url):
                 yield self._request(url)
 
@@ -197,7 +235,8 @@ class SiteSpider(scrapy.Spider):
         return _mark(self._yielded, url)
 
     def _item(
-        self, response: Response, kind: str, depth: int, links: tuple[str, ...], unchanged: bool = False
+        self, response: Response, kind: str, depth: int, links: tuple[str, ...], unchanged: bool = False,
+        page: PageText | None = None,
     ) -> PageItem:
         redirects = response.meta.get("redirect_urls") or [response.request.url if response.request else response.url]
         return PageItem(
@@ -213,6 +252,7 @@ class SiteSpider(scrapy.Spider):
             requested_url=redirects[0],
             unchanged=unchanged,
             links=links,
+            page=page,
         )
 
     def _headers_received(self, headers: Any, body_length: Any, request: scrapy.Request, spider: Any) -> None:
@@ -274,7 +314,7 @@ def looks_garbled(response: Response) -> bool:
     sample = response.text[:_GARBAGE_SAMPLE]
     if not sample:
         return False
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    controls = len(_CONTROLS.findall(sample))
     replaced = sample.count("\ufffd")
     return controls / len(sample) > _MAX_CONTROL_RATIO or replaced / len(sample) > _MAX_REPLACEMENT_RATIO
 

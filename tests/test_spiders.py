@@ -34,7 +34,7 @@ def _crawl_in_child(sites: list[Site], overrides: dict[str, Any], out_path: str)
     """Runs in the spawned child: crawl, then write everything seen as JSON (mode 0600)."""
     from spiders.runner import crawl_sites
 
-    seen: dict[str, list[Any]] = {"pages": [], "errors": [], "progress": []}
+    seen: dict[str, list[Any]] = {"pages": [], "errors": [], "progress": [], "done": []}
 
     def on_page(page: PageItem) -> None:
         seen["pages"].append(
@@ -59,6 +59,7 @@ def _crawl_in_child(sites: list[Site], overrides: dict[str, Any], out_path: str)
         on_progress=lambda site, done, most: seen["progress"].append([site, done, most]),
         chromium_path=CHROMIUM,
         overrides=overrides,
+        on_site_done=lambda site: seen["done"].append([site, sum(p["site"] == site for p in seen["pages"])]),
     )
     result = {**seen, "stats": {site_id: asdict(s) for site_id, s in stats.items()}}
     fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -180,6 +181,7 @@ def test_stats_and_progress_agree_with_what_arrived(full: dict[str, Any]) -> Non
         "finish_reason": "finished",
     }
     assert full["progress"] == [["full", n, 500] for n in range(1, 7)]
+    assert full["done"] == [["full", 6]]  # once, after its last page
 
 
 # --- several sites at once in one process, each with its own limits ---
@@ -209,6 +211,7 @@ def test_max_pages_is_never_exceeded(multi: dict[str, Any]) -> None:
     assert multi["stats"]["capped"]["pages"] == 3
     assert multi["stats"]["capped"]["finish_reason"] == "max_pages"
     assert [p for p in multi["progress"] if p[0] == "capped"][-1] == ["capped", 3, 3]
+    assert ["capped", 3] in multi["done"] and len(multi["done"]) == 4
 
 
 def test_a_deeper_limit_reaches_deeper_pages(multi: dict[str, Any]) -> None:
@@ -284,3 +287,39 @@ def test_the_page_size_cap_is_per_site() -> None:
     assert site_settings(Site(id="a", start_urls=("http://a.example.org/",)), None, 30)["DOWNLOAD_MAXSIZE"] == 10 << 20
     bigger = Site(id="b", start_urls=("http://b.example.org/",), max_page_mb=40)
     assert site_settings(bigger, None, 30)["DOWNLOAD_MAXSIZE"] == 40 << 20
+
+
+# --- the links a page is followed by, without a crawl ---
+
+
+LINKS_PAGE = """<html><head><base href="/forum/"></head><body>
+<a href="t/1.html">relative to the base</a> <a href=" t/2.html#post-4 ">spaces, a fragment</a>
+<a href="t/1.html">again</a>
+<a href="/files/minutes.PDF">a document</a> <a href="/pics/cat.jpg?size=2">an image</a>
+<a href="/files/x.pdf;jsessionid=7">a document with a path parameter</a> <a href="/dl/a.tar.gz">an archive</a>
+<a href="javascript:void(0)">script</a> <a href="mailto:kate@example.org">mail</a>
+<a href="tel:+13125550123">call</a> <a href="https://other.example.net/">another site</a>
+<a href="//sub.example.org/p?q=1&amp;r=2">a subdomain</a> <a href="HTTP://EXAMPLE.ORG/Upper">upper case</a>
+<a href="../up.html?page=2">up</a> <a href="/café/ü?q=é">accents</a> <map><area href="/area.html"></map>
+<div style="display:none"><a href="/hidden.html">hidden</a></div> <!-- <a href="/commented.html">commented</a> -->
+<a href="/a b.html">a space</a> <a href="ftp://example.org/f">ftp</a>
+</body></html>"""
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_links_followed_are_those_scrapy_s_link_extractor_gives(encoding: str) -> None:
+    """The spider takes its links from the page's text (one parse); it follows what LinkExtractor would give."""
+    from urllib.parse import urldefrag
+
+    from scrapy.linkextractors import LinkExtractor
+
+    from rules.text import extract_page
+
+    spider = SiteSpider(site=Site(id="s", start_urls=("https://example.org/",)))
+    response = HtmlResponse("https://example.org/forum/index.html", body=LINKS_PAGE.encode(encoding), encoding=encoding)
+    by_scrapy = (urldefrag(link.url).url for link in LinkExtractor().extract_links(response))
+    expected = tuple(dict.fromkeys(url for url in by_scrapy if spider.allows(url)))
+    page = extract_page(response.body, response.url, "text/html", response.encoding)
+    assert spider._links_of(page, response.encoding) == expected
+    assert spider._links_of(page, response.encoding) == expected  # remembered, the same
+    assert "https://example.org/forum/t/1.html" in expected and "https://sub.example.org/p?q=1&r=2" in expected

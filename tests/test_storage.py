@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from rules.model import Hit, Match, Severity
-from scanner.storage import OutboxRow, Store, open_store
+from scanner.incremental import last_page
+from scanner.page_batch import PageBatch
+from scanner.storage import OutboxRow, PageRow, Store, open_store, page_values
 from tests.postgres import PostgresServer
 
 
@@ -87,3 +89,32 @@ def test_outbox_keeps_a_message_until_it_is_sent(store: Store) -> None:
     assert (queued.attempts, queued.last_error) == (1, "connection refused")
     store.mark_sent(row.id)
     assert store.outbox("queued") == [] and store.outbox("sent")[0].attempts == 2
+
+
+def test_pages_without_findings_are_stored_in_batches_and_known_while_they_wait(store: Store) -> None:
+    now, clock = datetime.now(timezone.utc), [0.0]
+    rows = [page_values(site="forum", url=f"https://forum.example.org/t/{i}", fetched_at=now, status=200,
+                        content_type="text/html", body=f"<p>{i}</p>".encode(), fingerprint="f1") for i in range(5)]
+    batch = PageBatch(store, pages=3, seconds=0.5, clock=lambda: clock[0])
+
+    def stored() -> int:
+        with store.session() as s:
+            return len(s.scalars(select(PageRow.id)).all())
+
+    batch.add(rows[0])
+    batch.add(rows[1])
+    assert stored() == 0 and last_page(store, rows[1]["url"]) is None
+    waiting = batch.last_fetch("https://Forum.example.org/t/1#post-2")  # however the URL is written
+    assert waiting is not None and waiting.sha256 == rows[1]["sha256"]
+    batch.add(rows[2])  # three waiting: stored together
+    assert stored() == 3 and batch.last_fetch(rows[1]["url"]) is None
+    assert last_page(store, rows[1]["url"]).fingerprint == "f1"  # type: ignore[union-attr]
+    batch.add(rows[3])
+    clock[0] = 0.6  # the oldest has waited long enough
+    batch.add(rows[4])
+    assert stored() == 5
+    batch.flush()  # nothing waits: nothing happens
+    assert stored() == 5
+    with pytest.raises(TypeError, match="not a column of a page row: colour"):
+        page_values(site="forum", url="https://forum.example.org/", fetched_at=now, status=200, content_type="",
+                    body=b"", colour="red")
