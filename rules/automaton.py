@@ -16,6 +16,8 @@ against the lower-cased text afterwards, with either apostrophe accepted, so
 """
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Iterable, Mapping
 from typing import Generic, NamedTuple, TypeVar
 
@@ -91,11 +93,15 @@ class WordAutomaton(Generic[T]):
             _collect(self._ascii, searched, lowered, not ascii_text, found)
         if self._other is not None and not ascii_text:
             _collect(self._other, boundary_view(lowered), lowered, False, found)
-        found.sort(key=lambda f: (f.start, f.start - f.end))
+            found.sort(key=lambda f: (f.start, f.start - f.end))
+        else:  # one automaton's occurrences come by end: reversed, a stable sort by start puts the longest first
+            found.reverse()
+            found.sort(key=_START)
         return found
 
 
 _found = tuple.__new__  # Found(...) without the NamedTuple's Python-level __new__: this runs for every occurrence
+_START = operator.itemgetter(0)
 
 
 def _build(keys: Mapping[str, list[T]]) -> ahocorasick.Automaton | None:
@@ -111,15 +117,16 @@ def _build(keys: Mapping[str, list[T]]) -> ahocorasick.Automaton | None:
 
 def _collect(automaton: ahocorasick.Automaton, searched: str, lowered: str, check: bool, found: list[Found]) -> None:
     """The whole-word occurrences ``automaton`` finds in ``searched`` (a boundary view of ``lowered``)."""
+    add = found.append
     for last, (length, norm, exact, values) in automaton.iter(searched):
         start = last - length - 1
-        if exact is not None and lowered[start : start + length] != exact:
+        end = start + length
+        if exact is not None and lowered[start:end] != exact:
             continue  # "o-brien" is not "o'brien"
         if check and ((start and lowered[start - 1] > "\x7f" and lowered[start - 1].isalnum())
-                      or (start + length < len(lowered) and lowered[start + length] > "\x7f"
-                          and lowered[start + length].isalnum())):
+                      or (end < len(lowered) and lowered[end] > "\x7f" and lowered[end].isalnum())):
             continue  # in the ASCII copy, a letter from another script ("kateж") read as a word's end
-        found.append(_found(Found, (start, start + length, norm, values)))
+        add(_found(Found, (start, end, norm, values)))
 
 
 def leftmost_longest(found: Iterable[Found]) -> list[Found]:
@@ -138,8 +145,9 @@ def leftmost_longest(found: Iterable[Found]) -> list[Found]:
     return taken
 
 
-#: Characters a pattern's look-ahead reads after a word ("Isaacs.org", "Isaacs-Smith", "kate@").
-_WORDISH = frozenset("_@.-'\u2019")
+#: Characters a pattern's look-ahead reads after a word ("Isaacs.org", "Isaacs-Smith", "kate@"), and word characters.
+_WORDISH = re.compile(r"[\w@.\-'\u2019]")
+_WORDISH_RUN = re.compile(r"[\w@.\-'\u2019]*")
 #: How far past its nominal end a window may stretch to finish the word it cut.
 WINDOW_SLACK = 32
 
@@ -155,7 +163,7 @@ def word_window(text: str, start: int, end: int, before: int, after: int) -> tup
     """
     size = len(text)
     lo, hi = max(0, start - before), min(size, end + after)
-    limit = min(size, hi + WINDOW_SLACK)
-    while hi < limit and (text[hi].isalnum() or text[hi] in _WORDISH):
-        hi += 1
-    return lo, hi, hi == size or not (text[hi].isalnum() or text[hi] in _WORDISH)
+    run = _WORDISH_RUN.match(text, hi, min(size, hi + WINDOW_SLACK))
+    if run:
+        hi = run.end()
+    return lo, hi, hi == size or not _WORDISH.match(text, hi)

@@ -20,7 +20,7 @@ import bisect
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -75,17 +75,13 @@ class Scan:
                 cached.setdefault(occurrence.key, []).append(occurrence.start)
         return cached
 
-    def within(self, role: str, lo: int, hi: int) -> Iterator[Found]:
+    def within(self, role: str, lo: int, hi: int) -> list[Found]:
         """Occurrences of ``role`` lying wholly inside ``[lo, hi)``."""
-        items = self.by_role.get(role, ())
+        items = self.by_role.get(role)
         if not items:
-            return
-        for i in range(bisect.bisect_left(self.starts[role], lo), len(items)):
-            occurrence = items[i]
-            if occurrence.start >= hi:
-                return
-            if occurrence.end <= hi:
-                yield occurrence
+            return []
+        starts = self.starts[role]
+        return [o for o in items[bisect.bisect_left(starts, lo) : bisect.bisect_left(starts, hi)] if o.end <= hi]
 
 
 class CandidateFinder:
@@ -94,6 +90,8 @@ class CandidateFinder:
     _by_anchor: dict[str, tuple[NameEntry, ...]]
     _by_number: dict[str, tuple[Address, ...]]
     _by_street: dict[str, tuple[Address, ...]]
+    _street_numbers: dict[str, set[str]]
+    _street_types: dict[str, set[str]]
     _lookup: dict[Kind, dict[str, tuple[Owner, ...]]]
     _scans: dict[tuple[str, str], Scan | None]
 
@@ -118,29 +116,36 @@ class CandidateFinder:
             if self._alone(hit, scan, hit.start - reach, hit.end + reach + WINDOW_SLACK):
                 continue  # no other word or initial anywhere near: no name of this word can be written here
             lo, hi, safe = word_window(text, hit.start, hit.end, reach, reach)
-            entries = self._paired(hit, scan, lo, hi) if safe else self._by_anchor[hit.key]
+            entries = self._paired(text, hit, scan, lo, hi) if safe else self._by_anchor[hit.key]
             if entries:
                 yield Candidate(hit.start, hit.end, hit.key, lo, hi, entries)
 
     def address_candidates(self, text: str) -> Iterator[Candidate]:
         """Each watched house number on the (digit view of the) page, with the addresses whose street name is there."""
-        if not self._by_number:
+        by_number = self._by_number
+        if not by_number:
             return
-        scan: Scan | None | bool = False
+        scan: Scan | None = None
+        wanted: Collection[str] | None = None  # the numbers worth trying, known at the first watched number
         for found in _DIGITS.finditer(text):
-            entries = self._by_number.get(found.group())
-            if not entries:
-                continue
-            if scan is False:
+            number = found.group()
+            if wanted is None:
+                if number not in by_number:
+                    continue
                 # the digit view is most often the page text itself, already read for every word
                 scan = self._scans.get((text, PAGE)) or self._scan(text, STREET)
-                if scan is not None and not scan.found:
+                if scan is None:
+                    wanted = by_number
+                elif not scan.found:
                     return  # no watched street name on the page: no address to find
+                else:  # the house numbers of the watched street names on the page
+                    wanted = set().union(*(self._street_numbers.get(w, ()) for w in scan.positions(STREET)))
+            if number not in wanted:
+                continue
             start, end = found.span()
-            if scan is not None:
-                entries = self._streets_near(found.group(), scan, start, end)
+            entries = by_number[number] if scan is None else self._streets_near(number, scan, start, end)
             if entries:
-                yield Candidate(start, end, found.group(), start, end, entries)
+                yield Candidate(start, end, number, start, end, entries)
 
     def street_candidates(self, text: str) -> Iterator[Candidate]:
         """Each first word of a watched street name, with the addresses whose street type is in its window."""
@@ -163,8 +168,8 @@ class CandidateFinder:
                 if (i == len(suffixes) or suffixes[i] >= hi) and hit.key not in self._bare_streets:
                     continue  # "Halsted" with no street type nearby: no "Halsted St" to find
                 types = {t for found in scan.within(SUFFIX, lo, hi) for t in self._suffix_types[found.key]}
-                if not types and hit.key not in self._bare_streets:
-                    continue  # "Halsted" with no street type nearby: no "Halsted St" to find
+                if types.isdisjoint(self._street_types[hit.key]) and hit.key not in self._bare_streets:
+                    continue  # none of its street types nearby: no "Halsted St" to find
                 entries = tuple(e for e in entries if not e[0].parts.suffix or e[0].parts.suffix in types)
             if entries:
                 yield Candidate(hit.start, hit.end, hit.key, lo, hi, entries)
@@ -172,6 +177,21 @@ class CandidateFinder:
     def may_hold_handle(self, text: str, start: int = 0, end: int | None = None) -> bool:
         """Whether ``text[start:end]`` (a URL on the page) could name a watched handle; False only when it cannot."""
         return self._holds(HANDLE, text, start, end)
+
+    def handle_places(self, text: str) -> list[int] | None:
+        """Where ``text`` could name a watched handle: each watched handle's word and each "%" (a handle may be
+        written escaped), in no order; None when the automaton cannot read ``text`` (anywhere may)."""
+        if not self._roles.get(HANDLE):
+            return []
+        scan = self._scan(text)
+        if scan is None:
+            return None
+        places = [found.start for found in scan.by_role.get(HANDLE, ())]
+        position = text.find("%")
+        while position >= 0:
+            places.append(position)
+            position = text.find("%", position + 1)
+        return places
 
     def may_hold_email_domain(self, text: str) -> bool:
         """Whether the page holds the first word of some watched e-mail domain ("example" of example.org)."""
@@ -193,8 +213,11 @@ class CandidateFinder:
         scan = self._scan(joined, LINK)
         if scan is None:
             return list(urls)
+        occurrences = scan.by_role.get(role, ())
+        if not occurrences:  # most pages: only the escaped URLs, if any
+            return [url for url in urls if "%" in url] if "%" in joined else []
         ends = list(_ends(urls))
-        wanted = {bisect.bisect_right(ends, found.start) for found in scan.by_role.get(role, ())}
+        wanted = {bisect.bisect_right(ends, found.start) for found in occurrences}
         return [url for i, url in enumerate(urls) if i in wanted or "%" in url]
 
     def find_name_anchors(self, text: str) -> Iterator[tuple[int, int, str]]:
@@ -218,27 +241,44 @@ class CandidateFinder:
 
     # -- pairing ---------------------------------------------------------------------------
 
-    def _paired(self, hit: Found, scan: Scan, lo: int, hi: int) -> tuple[NameEntry, ...]:
+    def _paired(self, text: str, hit: Found, scan: Scan, lo: int, hi: int) -> tuple[NameEntry, ...]:
         """The names containing the word ``hit`` whose other half is in ``[lo, hi)``, in the order of :meth:`names`.
 
-        A surname's initial only counts after a given name ("Kate I."), never before it.
+        An initial counts only where the name's pattern could hold it: before
+        the surname with a dot or spaces between ("K. Isaacs", "K Isaacs"),
+        after it with a comma ("Isaacs, K."), or, a surname's initial, after
+        a given name with spaces between ("Kate I."). Where a surname or given
+        form of several words makes the shape uncertain, any initial nearby counts.
         """
         chosen: dict[int, NameEntry] = {}
-        anchor, pairs, after = hit.key, self._pairs, self._pairs_after
-        for found in scan.within(ANCHOR, lo, hi):
-            for i, entry in pairs.get((anchor, found.key), ()):
+        anchor, pairs = hit.key, self._pairs
+        words, letters = self._partners.get(anchor, ((), ()))
+        if words:
+            for found in scan.within(ANCHOR, lo, hi):
+                if found.key in words:
+                    for i, entry in pairs[(anchor, found.key)]:
+                        chosen[i] = entry
+        for found in scan.within(LETTER, lo, hi) if letters else ():
+            if found.key not in letters:
+                continue
+            key = (anchor, found.key)
+            for i, entry in pairs.get(key, ()):  # a given name of one letter
                 chosen[i] = entry
-        for found in scan.within(LETTER, lo, hi):
-            for i, entry in pairs.get((anchor, found.key), ()):
-                chosen[i] = entry
-            if found.start >= hit.start:
-                for i, entry in after.get((anchor, found.key), ()):
+            beside: bool | None = None
+            for i, entry, shaped in self._initial_pairs.get(key, ()):
+                if shaped and beside is None:
+                    beside = _initial_beside(text, hit, found)
+                if beside or not shaped:
                     chosen[i] = entry
+            if found.start >= hit.start:
+                for i, entry, shaped in self._pairs_after.get(key, ()):
+                    if not shaped or _SPACES.fullmatch(text, hit.end, found.start):
+                        chosen[i] = entry
         return tuple(chosen[i] for i in sorted(chosen))
 
     def _alone(self, hit: Found, scan: Scan, lo: int, hi: int) -> bool:
         """Whether ``hit`` is the only name word or initial in ``[lo, hi)`` and cannot pair with itself."""
-        if (hit.key, hit.key) in self._pairs:
+        if (hit.key, hit.key) in self._pairs or (hit.key, hit.key) in self._initial_pairs:
             return False
         for role in (ANCHOR, LETTER):
             starts = scan.starts.get(role, ())
@@ -281,7 +321,7 @@ class CandidateFinder:
         scan = self._scan(text)
         if scan is None:
             return True
-        return any(True for _ in scan.within(role, start, len(text) if end is None else end))
+        return bool(scan.within(role, start, len(text) if end is None else end))
 
     def _scan(self, text: str, words: str = PAGE) -> Scan | None:
         """The pass of one automaton over ``text``, made once per page and shared by the detectors."""
@@ -325,14 +365,28 @@ class CandidateFinder:
         """The automaton over every watched word, and the pairs that make a name worth trying."""
         words: dict[str, set[str]] = defaultdict(set)
         pairs: dict[tuple[str, str], list[tuple[int, NameEntry]]] = defaultdict(list)
-        after: dict[tuple[str, str], list[tuple[int, NameEntry]]] = defaultdict(list)
+        initials: dict[tuple[str, str], list[tuple[int, NameEntry, bool]]] = defaultdict(list)
+        after: dict[tuple[str, str], list[tuple[int, NameEntry, bool]]] = defaultdict(list)
         for anchor, entries in self._by_anchor.items():
             words[anchor].add(ANCHOR)
             for i, entry in enumerate(entries):
                 for other, role, only_after in _halves(entry.name, anchor):
                     words[other].add(role)
-                    (after if only_after else pairs)[(anchor, other)].append((i, entry))
-        self._pairs, self._pairs_after = dict(pairs), dict(after)
+                    if role == ANCHOR:
+                        pairs[(anchor, other)].append((i, entry))
+                    elif only_after:  # the surname's initial after a given form: shaped if every form is one word
+                        shaped = len(anchor) > 1 and all(len(f.split()) == 1 for f in entry.name.given_forms)
+                        after[(anchor, other)].append((i, entry, shaped))
+                    else:  # an initial of a given form beside the surname: shaped if the surname is one word
+                        initials[(anchor, other)].append((i, entry, len(anchor) > 1 and anchor == entry.name.surname))
+        self._pairs, self._initial_pairs, self._pairs_after = dict(pairs), dict(initials), dict(after)
+        #: anchor -> (the words, the letters that pair with it): most words near an anchor do not, and are passed over
+        partners: dict[str, tuple[set[str], set[str]]] = {}
+        for anchor, other in pairs:
+            partners.setdefault(anchor, (set(), set()))[0].add(other)
+        for anchor, other in [*pairs, *initials, *after]:
+            partners.setdefault(anchor, (set(), set()))[1].add(other)
+        self._partners = partners
         streets = [pattern for entries in self._by_number.values() for pattern, _ in entries]
         self._longest_street = max((len(p.street_word) for p in streets), default=0)
         for pattern in streets:
@@ -381,6 +435,22 @@ def _halves(name: WatchedName, anchor: str) -> Iterator[tuple[str, str, bool]]:
     if anchor in name.given_forms:
         yield surname, ANCHOR, False
         yield name.surname[0], LETTER, True
+
+
+#: What stands between an initial and the surname in "K. Isaacs", "K. M. Isaacs", "K Isaacs" (rules.names.name_regex).
+_INITIAL_BEFORE = re.compile(r"\.\s*(?:[a-z]\.\s*)?|\s+", re.IGNORECASE)
+#: ... and between the surname and the initial in "Isaacs, K.".
+_INITIAL_AFTER = re.compile(r"\s*,\s*", re.IGNORECASE)
+_SPACES = re.compile(r"\s+", re.IGNORECASE)
+
+
+def _initial_beside(text: str, surname: Found, initial: Found) -> bool:
+    """Whether the text between a one-word surname and an initial is what a name's pattern puts there."""
+    if initial.end <= surname.start:
+        return _INITIAL_BEFORE.fullmatch(text, initial.end, surname.start) is not None
+    if initial.start >= surname.end:
+        return _INITIAL_AFTER.fullmatch(text, surname.end, initial.start) is not None
+    return False
 
 
 def _initial(text: str, start: int, end: int) -> bool:

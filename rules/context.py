@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rules.fold import page_view
+from rules.literals import LiteralIndex, Literals, Occurrences, required_literals
 from rules.model import Match, PageText, Signal
 from rules.problems import Problem, from_pydantic
 
@@ -74,6 +75,20 @@ class Signals:
             name: re.compile(r"(?<![\w])(?:" + "|".join(f"(?:{_non_capturing(p)})" for p in g.phrases) + r")(?![\w])")
             for name, g in groups.items() if g.phrases and all(p == p.lower() for p in g.phrases)
         }
+        #: For each of those groups whose every phrase has literals to look for (:mod:`rules.literals`), the
+        #: literals: a window holding none of a group's cannot match the group, and its regex is not run there.
+        #: Where every phrase's literals stand at the start of its match ("anchored"), the regex is tried only
+        #: where a literal starts, which finds what a scan of the whole window finds.
+        literals: dict[str, list[Literals]] = {}
+        for name in self._lower_phrases:
+            found = [required_literals(_non_capturing(p)) for p in groups[name].phrases]
+            if all(f is not None for f in found):
+                literals[name] = [f for f in found if f is not None]
+        self._literals = LiteralIndex({name: frozenset().union(*(f.strings for f in found))
+                                       for name, found in literals.items()})
+        self._prefiltered = frozenset(literals)
+        self._anchored = frozenset(name for name, found in literals.items() if all(f.leading for f in found))
+        self._page_literals: tuple[str, Occurrences] | None = None
         self._recent: dict[tuple[object, ...], tuple[Signal, ...]] = {}
         self._urls = {
             name: re.compile("|".join(f"(?:{p})" for p in g.url_patterns), re.IGNORECASE)
@@ -98,12 +113,22 @@ class Signals:
     def _find(self, page: PageText, windows: tuple[tuple[int, int], ...]) -> tuple[Signal, ...]:
         view = page_view(page.text)
         lowered = _lowered(view.text)
+        literals = self._literals_in(lowered) if lowered is not None else None
         found: dict[tuple[str, str], Signal] = {}
         for lo, hi in windows:
             vlo, vhi = view.to_view(lo), view.to_view(hi)
+            spans = literals.in_window(vlo, vhi) if literals is not None else None
             for name, pattern in self._phrases.items():
                 fast = self._lower_phrases.get(name) if lowered is not None else None
-                hits = fast.finditer(lowered, vlo, vhi) if fast is not None else pattern.finditer(view.text, vlo, vhi)
+                if spans is not None and name in self._prefiltered:
+                    if not any(end <= vhi for _, end in spans.get(name, ())):
+                        continue  # none of the group's literals in this window: none of its phrases either
+                if fast is None or lowered is None:
+                    hits = pattern.finditer(view.text, vlo, vhi)
+                elif spans is not None and name in self._anchored:
+                    hits = _anchored(fast, lowered, sorted({start for start, _ in spans[name]}), vhi)
+                else:
+                    hits = fast.finditer(lowered, vlo, vhi)
                 for hit in hits:
                     start, end = view.span(hit.start(), hit.end())
                     key = (name, " ".join(view.text[hit.start() : hit.end()].lower().split()))
@@ -117,6 +142,13 @@ class Signals:
             if hit:
                 found.setdefault((name, "url"), Signal(name, f"page address ({hit.group()})", group.weight))
         return tuple(sorted(found.values(), key=lambda s: (s.start < 0, s.start, s.group)))
+
+    def _literals_in(self, lowered: str) -> Occurrences:
+        """The phrase literals of the page's lower-cased view, found in one pass shared by every person's windows."""
+        last = self._page_literals
+        if last is None or last[0] is not lowered:
+            last = self._page_literals = (lowered, self._literals.scan(lowered))
+        return last[1]
 
     @staticmethod
     def weights(signals: Iterable[Signal]) -> dict[str, float]:
@@ -201,6 +233,19 @@ def _non_capturing(pattern: str) -> str:
         out.append(char)
         i += 1
     return "".join(out)
+
+
+def _anchored(pattern: re.Pattern[str], text: str, starts: list[int], end: int) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text, lo, end)`` finds, for a ``lo`` up to ``starts[0]``, when a match can only
+    begin at one of ``starts`` (sorted): each is tried in turn, past the end of the last match, as a scan would."""
+    position = 0
+    for start in starts:
+        if start < position:
+            continue  # inside the previous match, as a scan would skip it
+        found = pattern.match(text, start, end)
+        if found is not None:
+            yield found
+            position = found.end()
 
 
 def _windows(text: str, matches: Sequence[Match]) -> list[tuple[int, int]]:

@@ -47,12 +47,22 @@ class Engine:
     def __init__(self, identities: Sequence[Identity], rule_dirs: Sequence[Path] = (), *,
                  index_class: type[WatchIndex] = WatchIndex) -> None:
         self.index = index_class(identities)
-        self.rules: tuple[Rule, ...] = tuple(load_rules(rule_dirs))
+        self.rules = load_rules(rule_dirs)
         self.detectors: tuple[Detector, ...] = detectors()
         self.signals: Signals = load_signals()
         self._expected = self.index.expected_domains()
         log.info("rule engine ready: %d people, %d rules, %d detectors",
                  len(self.index.people), len(self.rules), len(self.detectors))
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules judged, in file order; setting them (``doxwatch rules check`` does) sets their gates too."""
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: Iterable[Rule]) -> None:
+        self._rules = tuple(rules)
+        self._gates = tuple((rule, _gate(rule)) for rule in self._rules)
 
     def watching(self, identities: Sequence[Identity]) -> Engine:
         """An engine with the same rules, detectors and signals for another watchlist (no file is read again)."""
@@ -95,7 +105,11 @@ class Engine:
         signals = self.signals.find(page, matches)
         weights = self.signals.weights(signals)
         best: tuple[tuple[int, float, int, float], Rule, float, list[str]] | None = None
-        for rule in self.rules:
+        groups, kinds = set(weights), {m.kind for m in matches}
+        for rule, (all_kinds, any_kinds, context_any, context_none) in self._gates:
+            if not (all_kinds <= kinds and (not any_kinds or not any_kinds.isdisjoint(kinds))
+                    and (not context_any or not context_any.isdisjoint(groups)) and context_none.isdisjoint(groups)):
+                continue  # judge() would say no: most rules need a context or a kind this person does not have
             judged = judge(rule, matches, weights)
             if judged is None:
                 continue
@@ -185,6 +199,15 @@ def excerpts(text: str, matches: Iterable[Match]) -> tuple[str, ...]:
         found.append(("…" if start else "") + " ".join(text[start:end].split()) + ("…" if end < len(text) else ""))
         last_end = end
     return tuple(found)
+
+
+def _gate(rule: Rule) -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """What a rule needs at the least, as sets: the kinds of its ``all_of`` and ``any_of`` entries, and the
+    signal groups its context asks for and forbids. A person's matches that miss these cannot make it fire."""
+    when = rule.when
+    return (frozenset(ref.partition(":")[0] for ref in when.all_of),
+            frozenset(ref.partition(":")[0] for ref in when.any_of),
+            frozenset(when.context.any_of), frozenset(when.context.none_of))
 
 
 def _on_domains(host: str, domains: Iterable[str]) -> bool:

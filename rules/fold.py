@@ -13,9 +13,10 @@ diacritics stripped (``Zoë`` = ``Zoe``). Case is kept: NER and initials need it
 :func:`spell_digits` turns runs of number words into digits for the phone and
 address detectors.
 
-Pure ASCII text without ``&`` is its own view at no cost; otherwise one C-speed
-``str.translate`` handles the one-to-one foldings and a regex pass handles the
-rare characters whose folding changes the length.
+Pure ASCII text without ``&`` is its own view at no cost; otherwise each of
+the page's few distinct non-ASCII characters that folds one-to-one is replaced
+at C speed, and a regex is tried at each "&" and each character whose folding
+changes the length.
 """
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ import functools
 import html
 import json
 import re
+import string
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 
+from rules.classes import class_table, classes_of
 from rules.words import word_edits
 
 _ZERO_WIDTH = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
@@ -118,10 +121,13 @@ def fold(text: str) -> TextView:
     if text.isascii() and "&" not in text:
         return TextView(text)
     table, multi, special = _tables()
-    translated = _translate(text, table)  # one-to-one: offsets into it are offsets into the page text
+    rare = _non_ascii(text)
+    translated = _translate(text, table, rare)  # one-to-one: offsets into it are offsets into the page text
+    if translated is not text:
+        rare = _non_ascii(translated)
     edits: list[_Edit] = []
     end = 0
-    for start in _starts(translated, special):  # where a length-changing fold may start: "&" or a rare character
+    for start in _starts(translated, rare & special):  # where a length-changing fold may start: "&" or a rare char
         if start < end:
             continue
         found = multi.match(translated, start)
@@ -132,33 +138,42 @@ def fold(text: str) -> TextView:
     return TextView.from_edits(translated, edits)
 
 
-def _starts(text: str, special: frozenset[str]) -> list[int]:
-    """Positions of "&" and of the (non-ASCII) characters in ``special``, in order."""
-    starts = [m.start() + i for m in _NON_ASCII.finditer(text) for i, c in enumerate(m.group()) if c in special]
-    position = text.find("&")
-    while position >= 0:
-        starts.append(position)
-        position = text.find("&", position + 1)
+#: The ASCII bytes, deleted from UTF-8 text to leave its other characters (each encoded in bytes >= 0x80 only).
+_ASCII_BYTES = bytes(range(128))
+
+
+def _non_ascii(text: str) -> set[str]:
+    """The distinct non-ASCII characters of ``text``, found at C speed."""
+    return set(text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+
+
+def _starts(text: str, chars: set[str]) -> list[int]:
+    """Positions of "&" and of ``chars`` in ``text``, in order."""
+    starts: list[int] = []
+    for char in (*chars, "&"):
+        position = text.find(char)
+        while position >= 0:
+            starts.append(position)
+            position = text.find(char, position + 1)
     return sorted(starts)
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+def _translate(text: str, table: dict[int, str], chars: set[str]) -> str:
+    """``text.translate(table)``, given the distinct non-ASCII characters of ``text`` (the table's keys are such).
 
-
-def _translate(text: str, table: dict[int, str]) -> str:
-    """``text.translate(table)`` for a table of non-ASCII characters: only the non-ASCII stretches are looked up."""
-    parts: list[str] = []
-    position = 0
-    for count, found in enumerate(_NON_ASCII.finditer(text)):
-        if count > 200:  # mostly non-Latin text: translate it all at once
-            return text.translate(table)
-        parts.append(text[position : found.start()])
-        parts.append(found.group().translate(table))
-        position = found.end()
-    if not parts:
+    A page holds a handful of distinct such characters: replacing each in
+    turn runs at C speed, where ``translate`` looks up every character of the
+    page. Not when a replacement is itself replaced on this page (translate
+    never replaces twice) or there are many of them.
+    """
+    changes = {char: table[ord(char)] for char in chars if ord(char) in table}
+    if not changes:
         return text
-    parts.append(text[position:])
-    return "".join(parts)
+    if len(changes) > 24 or not changes.keys().isdisjoint(changes.values()):
+        return text.translate(table)
+    for char, folded in changes.items():
+        text = text.replace(char, folded)
+    return text
 
 
 def fold_value(text: str) -> str:
@@ -287,7 +302,12 @@ def spell_digits(view: TextView) -> TextView:
     """
     edits: list[_Edit] = []
     lowered = view.text.lower()
-    runs = _SPELLED.finditer(lowered) if len(lowered) == len(view.text) else _SPELLED_ANY_CASE.finditer(view.text)
+    if len(lowered) != len(view.text):
+        runs = _SPELLED_ANY_CASE.finditer(view.text)
+    elif _may_spell(lowered):
+        runs = _SPELLED.finditer(lowered)
+    else:
+        return view
     for found in runs:
         run = view.text[found.start() : found.end()]
         if not re.search(r"[A-Za-z]", run):
@@ -296,6 +316,33 @@ def spell_digits(view: TextView) -> TextView:
         if digits and sum(1 for _ in _TOKEN.finditer(run)) >= 2:
             edits.append(_Edit(found.start(), found.end(), digits))
     return TextView.from_edits(view.text, edits, parent=view) if edits else view
+
+
+_NUMBER_WORDS = frozenset(w.encode("ascii") for w in (*_UNITS, *_TEENS, *_TENS, *_REPEAT))
+_NUMBER_TOKENS = _NUMBER_WORDS | {str(d).encode("ascii") for d in range(10)}
+#: ASCII word characters stay, other ASCII characters split words, and any other character ("?" once encoded)
+#: may be a letter, a digit or a space: it becomes the token "9" between spaces.
+_WORD_BYTES = bytes(c if chr(c).isalnum() or c in b"_?" else 32 for c in range(128)) + b" " * 128
+
+
+def _may_spell(lowered: str) -> bool:
+    """Whether a number word stands next to another number word or a digit: a first test for :data:`_SPELLED`.
+
+    Most pages have none; the regex, tried at every position, costs several
+    times what splitting the page into words at C speed does.
+    """
+    words = lowered.encode("ascii", "replace").translate(_WORD_BYTES).replace(b"?", b" 9 ").split()
+    last = len(words) - 1
+    for word in _NUMBER_WORDS.intersection(words):
+        i = words.index(word)
+        while True:
+            if (i and words[i - 1] in _NUMBER_TOKENS) or (i < last and words[i + 1] in _NUMBER_TOKENS):
+                return True
+            try:
+                i = words.index(word, i + 1)
+            except ValueError:
+                break
+    return False
 
 
 def _digits_of(run: str) -> str:
@@ -324,13 +371,14 @@ _LOOKALIKE_DIGIT = re.compile(r"(?<![A-Za-z])[0-9OolI|]*[0-9][0-9OolI|]*(?![A-Za
 _LOOKALIKE_TABLE = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
 
 
-#: A look-alike letter next to a digit: without one, no run of digits holds a look-alike.
-_LOOKALIKE_NEAR = re.compile(r"[OolI|](?:(?<=[0-9].)|(?=[0-9]))")
+#: Look-alike letters and digits: without one next to the other, no run of digits holds a look-alike.
+_LOOKALIKE_CLASSES = class_table({"OolI|": "L", string.digits: "0"})
 
 
 def lookalike_digits(text: str) -> str:
     """``O``/``o`` read as 0 and ``l``/``I`` as 1 inside runs of digits ("3l2 555 O123"); same length."""
-    if _LOOKALIKE_NEAR.search(text) is None:
+    classes = classes_of(text, _LOOKALIKE_CLASSES)
+    if b"L0" not in classes and b"0L" not in classes:
         return text
     return _LOOKALIKE_DIGIT.sub(lambda m: m.group().translate(_LOOKALIKE_TABLE), text)
 

@@ -85,6 +85,15 @@ class WatchIndex(CandidateFinder):
         self._lookup: dict[Kind, dict[str, tuple[Owner, ...]]] = {
             kind: {key: tuple(owners) for key, owners in keyed.items()} for kind, keyed in self._owners.items()
         }
+        #: The national part of every watched number (its digits after a watched country code) -> the indexes in
+        #: phone_countries of those codes: which "country code + digits on the page" can be watched at all.
+        nationals: dict[str, list[int]] = defaultdict(list)
+        for key in self._lookup.get("phone", {}):
+            for i, (country, _) in enumerate(self.phone_countries):
+                if key.startswith(country):
+                    nationals[key[len(country) :]].append(i)
+        self.phone_nationals: dict[str, tuple[int, ...]] = {part: tuple(found) for part, found in nationals.items()}
+        self.phone_national_lengths: tuple[int, ...] = tuple(sorted({len(part) for part in nationals}))
         self._compile_names()
         self._compile_addresses()
         self._compile_words()
@@ -206,12 +215,21 @@ class WatchIndex(CandidateFinder):
             for i, (pattern, _) in enumerate(entries):
                 words.setdefault(pattern.street_word, ([], []))[0 if pattern.parts.number_first else 1].append(i)
             self._number_streets[number] = words
+        #: street word -> the house numbers of the addresses on that street
+        street_numbers: dict[str, set[str]] = defaultdict(set)
+        for number, words in self._number_streets.items():
+            for word in words:
+                street_numbers[word].add(number)
+        self._street_numbers = dict(street_numbers)
         by_street: dict[str, list[Address]] = defaultdict(list)
         for entries in self._by_number.values():
             for pattern, owners in entries:
                 if pattern.has_partial:
                     by_street[pattern.street_word].append((pattern, owners))
         self._by_street = {word: tuple(entries) for word, entries in by_street.items()}
+        #: street word -> the street types its addresses (those with a partial form) are written with
+        self._street_types = {word: {p.parts.suffix for p, _ in entries if p.parts.suffix}
+                              for word, entries in by_street.items()}
         #: Street words with an address written without a street type ("Lindenweg 12, Berlin").
         self._bare_streets = {word for word, entries in by_street.items() if any(not p.parts.suffix for p, _ in entries)}
 

@@ -59,6 +59,9 @@ class RegexWatchIndex(WatchIndex):
     def may_hold_handle(self, text: str, start: int = 0, end: int | None = None) -> bool:
         return True
 
+    def handle_places(self, text: str) -> list[int] | None:
+        return None
+
     def may_hold_email_domain(self, text: str) -> bool:
         return True
 

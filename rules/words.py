@@ -20,6 +20,9 @@ splits a watched ``JoAnn`` the same way) can both use them.
 from __future__ import annotations
 
 import re
+import string
+
+from rules.classes import class_table, classes_of, pair_starts
 
 #: Prefixes of names written with a capital inside one word: "McDonald" stays one word.
 NAME_PREFIXES = frozenset(
@@ -33,7 +36,8 @@ _SPACED = re.compile(rf"(?<!{_LETTER}){_LETTER}(?: {_LETTER}){{2,}}(?!{_LETTER})
 _SPACED_HINT = re.compile(rf" {_LETTER} {_LETTER}(?!{_LETTER})")
 #: Capitalised words run together ("KateIsaacs", "kateIsaacs"), not inside a handle or an address.
 _JOINED = re.compile(r"[A-Za-z][a-z]+(?:[A-Z][a-z]+)+(?![\w@/]|\.\w|-\w)")
-_JOINED_HINT = re.compile(r"[a-z][A-Z]")
+#: Lower and upper case ASCII letters: a lower-case letter before a capital is where such words may be.
+_CASES = class_table({string.ascii_lowercase: "a", string.ascii_uppercase: "A"})
 _NOT_AFTER = frozenset("@/.:+=&?%\\-_")
 #: What follows the local part of an address written "KateIsaacs [at] example (dot) org".
 _EMAIL_AT = re.compile(r"\s*[\[({<]?\s*(?:at|@)\s*[\])}>]?\s*[\w-]+\s*[\[({<]?\s*(?:dot|\.)", re.IGNORECASE)
@@ -61,14 +65,14 @@ def word_edits(text: str) -> list[Edit]:
         for run in _SPACED.finditer(text):
             edits += _collapse(run.group(), run.start())
     done = 0
-    for hint in _JOINED_HINT.finditer(text):  # a cheap pass: a lower-case letter, then a capital
-        if hint.start() < done:
+    for hint in pair_starts(classes_of(text, _CASES), b"aA"):  # a cheap pass: a lower-case letter, then a capital
+        if hint < done:
             continue
-        start = hint.start()
+        start = hint
         while start and text[start - 1].isascii() and text[start - 1].isalpha():
             start -= 1
         token = _JOINED.match(text, start)
-        done = token.end() if token else hint.end()
+        done = token.end() if token else hint + 2
         if token is None or (start and (text[start - 1].isalnum() or text[start - 1] in _NOT_AFTER)):
             continue
         if _EMAIL_AT.match(text, token.end()):

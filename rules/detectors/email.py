@@ -30,9 +30,8 @@ class EmailDetector(Detector):
         if not index.watches("email"):
             return
         view = page_view(page.text)
-        if "@" in view.text:
-            for found in _PLAIN.finditer(view.text):
-                yield from self.in_view(page, view, index.owners("email", email_key(found.group())), *found.span())
+        for found in _plain(view.text):
+            yield from self.in_view(page, view, index.owners("email", email_key(found.group())), *found.span())
         if not index.may_hold_email_domain(view.text):
             obfuscated = ()  # no watched domain's first word on the page: no written-out address can be watched
         else:
@@ -44,6 +43,27 @@ class EmailDetector(Detector):
             if link[:7].lower() == "mailto:":
                 address = link[7:].split("?", 1)[0]
                 yield from self.matches(index.owners("email", email_key(address)), link)
+
+
+def _plain(text: str) -> Iterator[re.Match[str]]:
+    """What ``_PLAIN.finditer(text)`` finds, tried only where a local part ends at an "@".
+
+    A match starts where a run of local-part characters does, and that run
+    must end at an "@": so each "@" names the one place to try, found by
+    stepping back over its run, and the regex never walks the rest of the page.
+    """
+    end = 0  # where the last match ended: the regex's scan would resume there
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.+-"):
+            start -= 1
+        if end <= start < at:  # a run that began inside the last match is never tried
+            found = _PLAIN.match(text, start)
+            if found is not None:
+                yield found
+                end = found.end()
+        at = text.find("@", max(at + 1, end))
 
 
 def _obfuscated(text: str) -> Iterator[tuple[int, int, str]]:

@@ -4,7 +4,7 @@ Candidates first: one pass finds the words a watched name needs (its surname,
 or a given name for "Kate I."), and only around them, for the names whose
 other half is nearby too, does the name's full pattern run. A name that is also ordinary words or a place (April Jones,
 Rose Street) counts only where spaCy's NER reads a person there; NER runs on a
-short window around that candidate alone.
+short window around each such candidate, all of a page's windows in one batch.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class NameDetector(Detector):
         view = page_view(page.text)
         text = view.text
         seen: set[tuple[int, int, str]] = set()
+        found_names: list[tuple[NameEntry, int, int, str, str]] = []
         for candidate in index.name_candidates(text, NAME_WINDOW):
             start = candidate.start
             for entry in candidate.entries:
@@ -37,10 +38,13 @@ class NameDetector(Detector):
                     if not (found.start() <= start < found.end()) or (found.start(), found.end(), entry.name.key) in seen:
                         continue
                     seen.add((found.start(), found.end(), entry.name.key))
-                    if entry.name.ambiguous and not _confirmed(text, found.start(), found.end()):
-                        continue
-                    yield from self.in_view(page, view, entry.owners, found.start(), found.end(),
-                                            **_how(entry, found.lastgroup or "full", found.group()))
+                    found_names.append((entry, found.start(), found.end(), found.lastgroup or "full", found.group()))
+        ambiguous = list(dict.fromkeys((start, end) for entry, start, end, _, _ in found_names if entry.name.ambiguous))
+        confirmed = dict(zip(ambiguous, _persons(text, ambiguous))) if ambiguous else {}
+        for entry, start, end, variant, written in found_names:
+            if entry.name.ambiguous and not confirmed[(start, end)]:
+                continue
+            yield from self.in_view(page, view, entry.owners, start, end, **_how(entry, variant, written))
 
 
 def _how(entry: NameEntry, variant: str, written: str) -> dict[str, object]:
@@ -51,7 +55,8 @@ def _how(entry: NameEntry, variant: str, written: str) -> dict[str, object]:
     return {"weak": weak, "note": note}
 
 
-def _confirmed(text: str, start: int, end: int) -> bool:
-    from rules.nlp import is_person
+def _persons(text: str, spans: list[tuple[int, int]]) -> list[bool]:
+    """NER's word on the page's ambiguous names, all asked at once (spaCy is loaded only when a page needs it)."""
+    from rules.nlp import persons
 
-    return is_person(text, start, end)
+    return persons(text, spans)

@@ -86,29 +86,45 @@ def owners_of(number: str, international: bool, index: WatchIndex) -> tuple[Owne
     """Who owns the digits ``number``, read as international or as a number of a watched country."""
     found: dict[Owner, None] = {}
     watched = index.keys("phone")
-    for key in _candidates(number, international, index):
-        owners = watched.get(key)
-        if owners:
-            found.update(dict.fromkeys(owners))
+    for key in _watched_candidates(number, international, index):
+        found.update(dict.fromkeys(watched[key]))
     return tuple(found)
 
 
-def _candidates(number: str, international: bool, index: WatchIndex) -> Iterator[str]:
-    yield number
+def _watched_candidates(number: str, international: bool, index: WatchIndex) -> Iterator[str]:
+    """The watched keys among the ways of reading ``number``, in this order: as written, without an international
+    prefix ("00", "011"), then for each watched country in turn: its code before the number, before the number
+    without its trunk prefix ("07700 900123"), and in place of code and trunk ("44 (0)7700 900123")."""
+    watched, countries = index.keys("phone"), index.phone_countries
+    if number in watched:
+        yield number
     if international:
-        for country, trunk in index.phone_countries:  # "+44 (0)7700 900123"
+        for country, trunk in countries:  # "+44 (0)7700 900123"
             if trunk and number.startswith(country + trunk):
-                yield country + number[len(country) + len(trunk) :]
+                key = country + number[len(country) + len(trunk) :]
+                if key in watched:
+                    yield key
         return
     for prefix in ("00", "011"):
-        if number.startswith(prefix):
+        if number.startswith(prefix) and number[len(prefix) :] in watched:
             yield number[len(prefix) :]
-    for country, trunk in index.phone_countries:
-        yield country + number
-        if trunk and number.startswith(trunk):
-            yield country + number[len(trunk) :]
-        if trunk and number.startswith(country + trunk):  # "44 (0)7700 900123"
-            yield country + number[len(country) + len(trunk) :]
+    # Every reading with a country code is the code and an end of the number: only those ends that are the national
+    # part of a watched number are looked at, and their readings are put back in the order above.
+    readings: list[tuple[int, int, str]] = []
+    for length in index.phone_national_lengths:
+        if length > len(number):
+            break
+        end = number[len(number) - length :]
+        for i in index.phone_nationals.get(end, ()):
+            country, trunk = countries[i]
+            if length == len(number):
+                readings.append((i, 0, country + end))
+            if trunk and length == len(number) - len(trunk) and number.startswith(trunk):
+                readings.append((i, 1, country + end))
+            if trunk and length == len(number) - len(country) - len(trunk) and number.startswith(country + trunk):
+                readings.append((i, 2, country + end))
+    for _, _, key in sorted(readings):
+        yield key
 
 
 def _with_paren(text: str, start: int) -> int:
