@@ -88,7 +88,7 @@ class Signals:
                                        for name, found in literals.items()})
         self._prefiltered = frozenset(literals)
         self._anchored = frozenset(name for name, found in literals.items() if all(f.leading for f in found))
-        self._page_literals: tuple[str, Occurrences] | None = None
+        self._page_lowered: tuple[str, str | None, Occurrences | None] | None = None
         self._recent: dict[tuple[object, ...], tuple[Signal, ...]] = {}
         self._urls = {
             name: re.compile("|".join(f"(?:{p})" for p in g.url_patterns), re.IGNORECASE)
@@ -112,8 +112,7 @@ class Signals:
 
     def _find(self, page: PageText, windows: tuple[tuple[int, int], ...]) -> tuple[Signal, ...]:
         view = page_view(page.text)
-        lowered = _lowered(view.text)
-        literals = self._literals_in(lowered) if lowered is not None else None
+        lowered, literals = self._lowered_page(view.text)
         found: dict[tuple[str, str], Signal] = {}
         for lo, hi in windows:
             vlo, vhi = view.to_view(lo), view.to_view(hi)
@@ -143,12 +142,17 @@ class Signals:
                 found.setdefault((name, "url"), Signal(name, f"page address ({hit.group()})", group.weight))
         return tuple(sorted(found.values(), key=lambda s: (s.start < 0, s.start, s.group)))
 
-    def _literals_in(self, lowered: str) -> Occurrences:
-        """The phrase literals of the page's lower-cased view, found in one pass shared by every person's windows."""
-        last = self._page_literals
-        if last is None or last[0] is not lowered:
-            last = self._page_literals = (lowered, self._literals.scan(lowered))
-        return last[1]
+    def _lowered_page(self, text: str) -> tuple[str | None, Occurrences | None]:
+        """The page's view lower-cased and its phrase literals, made once for every person's verdict on the page.
+
+        Kept for the view's very text object only (``page_view`` hands every detector the same one), so
+        nothing carries over to another page, or to another read of the same page.
+        """
+        last = self._page_lowered
+        if last is None or last[0] is not text:
+            lowered = _lowered(text)
+            last = self._page_lowered = (text, lowered, self._literals.scan(lowered) if lowered is not None else None)
+        return last[1], last[2]
 
     @staticmethod
     def weights(signals: Iterable[Signal]) -> dict[str, float]:
