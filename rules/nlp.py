@@ -50,11 +50,6 @@ def model_path() -> Path:
     return next(p for p in package.iterdir() if p.is_dir() and (p / "config.cfg").exists())
 
 
-def is_person(text: str, start: int, end: int) -> bool:
-    """Whether NER reads ``text[start:end]`` as a person (see :func:`persons`)."""
-    return persons(text, [(start, end)])[0]
-
-
 def persons(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
     """For each candidate ``text[start:end]``, whether NER reads it as a person.
 
