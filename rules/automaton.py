@@ -72,8 +72,14 @@ class WordAutomaton(Generic[T]):
         self.size = len(merged)
         # ASCII keys are searched in an ASCII copy of the text (a C-speed bytes.translate); the rare others
         # (names in other scripts) in a second automaton, over the text's full boundary view, only when needed.
-        self._ascii = _build({k: v for k, v in merged.items() if k.isascii()})
-        self._other = _build({k: v for k, v in merged.items() if not k.isascii()})
+        # A key with no word character ("-", from a street written "550 - 4th floor") would be compiled as
+        # nothing but spaces and occur in every run of spaces of the boundary view: it is searched by regex.
+        worded = {k: v for k, v in merged.items() if _WORD.search(k)}
+        self._ascii = _build({k: v for k, v in worded.items() if k.isascii()})
+        self._other = _build({k: v for k, v in worded.items() if not k.isascii()})
+        self._wordless = [
+            (_wordless_pattern(k), k, tuple(dict.fromkeys(v))) for k, v in merged.items() if k not in worded
+        ]
 
     def find(self, text: str, lowered: str | None = None) -> list[Found]:
         """Every whole-word occurrence of every key in ``text``, by start then longest first.
@@ -91,8 +97,11 @@ class WordAutomaton(Generic[T]):
         if self._ascii is not None:
             searched = " " + lowered.encode("ascii", "replace").translate(_ASCII_BOUNDARIES).decode("ascii") + " "
             _collect(self._ascii, searched, lowered, not ascii_text, found)
+        for pattern, key, values in self._wordless:  # overlapping ones too, as the automaton finds them
+            found.extend(Found(m.start(), m.start() + len(key), key, values) for m in pattern.finditer(lowered))
         if self._other is not None and not ascii_text:
             _collect(self._other, boundary_view(lowered), lowered, False, found)
+        if self._wordless or (self._other is not None and not ascii_text):
             found.sort(key=lambda f: (f.start, f.start - f.end))
         else:  # one automaton's occurrences come by end: reversed, a stable sort by start puts the longest first
             found.reverse()
@@ -100,6 +109,7 @@ class WordAutomaton(Generic[T]):
         return found
 
 
+_WORD = re.compile(r"\w")
 _found = tuple.__new__  # Found(...) without the NamedTuple's Python-level __new__: this runs for every occurrence
 _START = operator.itemgetter(0)
 
@@ -113,6 +123,13 @@ def _build(keys: Mapping[str, list[T]]) -> ahocorasick.Automaton | None:
         automaton.add_word(boundary_view(norm), (len(norm), norm, exact, tuple(dict.fromkeys(values))))
     automaton.make_automaton()
     return automaton
+
+
+def _wordless_pattern(key: str) -> re.Pattern[str]:
+    """Each whole-word occurrence of ``key``, overlapping ones too: its first character is matched, the rest looked
+    ahead for; starting with a literal, the regex engine skips to that character at C speed."""
+    first, rest = re.escape(key[0]), re.escape(key[1:])
+    return re.compile(rf"{first}(?<!\w{first})(?={rest}(?!\w))")
 
 
 def _collect(automaton: ahocorasick.Automaton, searched: str, lowered: str, check: bool, found: list[Found]) -> None:

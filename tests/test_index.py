@@ -94,6 +94,16 @@ def test_the_automaton_finds_whole_words_only_any_case_either_apostrophe() -> No
     assert [f.key for f in leftmost_longest(automaton.find(text))] == ["kate isaacs", "kate", "o'brien"]
 
 
+def test_a_key_without_word_characters_is_found_where_it_is_written_not_in_every_run_of_spaces() -> None:
+    # Streets parsed as "-" (from "550 - 4th floor") or "/": in the boundary view both would be a lone space,
+    # found in every run of spaces, and the one compiled last would hide the other.
+    automaton = WordAutomaton({"-": ["street"], "/": ["street"], "kate": ["given"]})
+    text = "Kate  and  Dana: 550 - 4th floor, 12 / 14 Rear, x-y"
+    found = [(f.start, text[f.start:f.end], f.key) for f in automaton.find(text)]
+    assert found == [(0, "Kate", "kate"), (21, "-", "-"), (37, "/", "/")]
+    assert WordAutomaton({"-": ["street"]}).find("Kate  and  Dana") == []
+
+
 def test_a_window_never_ends_inside_a_word() -> None:
     text = "Kate Isaacson lives here"
     lo, hi, safe = word_window(text, 0, 4, 0, 7)  # nominally "Kate Is|aacson"
