@@ -117,7 +117,7 @@ def _charsets(body: bytes, content_type: str, encoding: str | None, sniff_meta: 
 
 
 def _from_html(text: str, url: str) -> PageText:
-    """The text of the root element; links, images and the title of every top-level element."""
+    """The text, links, images and title of every top-level element."""
     parser = etree.HTMLParser(  # plain elements: lxml.html's classes are looked up in Python for every element
         encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True, collect_ids=False  # no id() look-ups
     )
@@ -191,17 +191,18 @@ _MAYBE_HIDDEN = " | ".join(
 )
 
 
-#: The root's visible text (not a second top-level element's): its text nodes in document order, a
-#: newline before and after each block, nothing of a hidden subtree. A tail (the text after an element)
-#: is a node of its own, so a hidden element's tail is still read. libxslt recurses once per level: the
-#: parser stops at 2,048 levels, inside libxslt's limit of 3,000 nested templates, and that depth needs
-#: about 1.5 MB of C stack (a thread gets 8 MB by default).
+#: The visible text of every top-level element (markup after ``</html>``, which a browser shows in the
+#: body, makes the parser start a second ``<html>``): text nodes in document order, a newline before and
+#: after each block, nothing of a hidden subtree. A tail (the text after an element) is a node of its own,
+#: so a hidden element's tail is still read. libxslt recurses once per level: the parser stops at 2,048
+#: levels, inside libxslt's limit of 3,000 nested templates, and that depth needs about 1.5 MB of C stack
+#: (a thread gets 8 MB by default).
 _VISIBLE_TEXT = etree.XSLT(
     etree.XML(
         f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
             xmlns:page="urn:x-doxwatch-text">
           <xsl:output method="text" encoding="UTF-8"/>
-          <xsl:template match="/"><xsl:apply-templates select="*[1]"/></xsl:template>
+          <xsl:template match="/"><xsl:apply-templates select="*"/></xsl:template>
           <xsl:template match="{' | '.join(_parser_names(_BLOCK_TAGS))}">
             <xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text>
           </xsl:template>
@@ -248,7 +249,7 @@ def _references(root: etree._Element) -> _References:
 def _top_level(root: etree._Element) -> list[etree._Element]:
     """The root and its siblings: markup after ``</html>`` can make the parser start a second ``<html>``.
 
-    Links, images and the title are read in all of them; the text only in the root.
+    Text, links, images and the title are read in all of them.
     """
     return [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
 

@@ -172,6 +172,12 @@ def test_truncated_and_xml_declared_pages_keep_their_text() -> None:
     assert extract_page(b'<?xml version="1.0" encoding="utf-8"?><html><body><p>x</p></body></html>', URL).text == "x"
 
 
+def test_text_after_the_closing_html_tag_is_read_as_a_browser_shows_it() -> None:
+    # A browser renders markup after </html> in the body; libxml2 starts a second top-level <html> for it.
+    html = b"<html><body><p>Thread</p></body></html><p>Kate Isaacs, 12 Elm Row</p><script>x()</script>tail"
+    assert extract_page(html, URL).text == "Thread\nKate Isaacs, 12 Elm Row\ntail"
+
+
 @pytest.mark.parametrize("content_type", ["image/png", "application/pdf", "application/octet-stream"])
 def test_non_text_content_is_empty(content_type: str) -> None:
     assert extract_page(b"\x89PNG Kate Isaacs", URL, content_type) == PageText(url=URL, text="")
