@@ -16,6 +16,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from rules.model import PageText
 
 log = logging.getLogger(__name__)
+#: How often, at most, the crawl tells the parent how far each site got (seconds): a live line needs no more than
+#: that, and a crawl of thousands of pages need not pickle a message for each of them.
+PROGRESS_EVERY = 0.2
 MAX_SCREENSHOTS = 100  # per crawl; the raw response is kept for every version regardless
 
 
@@ -152,8 +156,15 @@ def child_main(
             tally.problems.append(f"{url}: {reason}")
         log.warning("%s: %s: %s", site_id, url, reason)
 
+    progress_sent: dict[str, float] = {}
+    unsent: dict[str, tuple[str, int, int, int]] = {}  # each site's latest count, until it is sent
+
     def on_progress(site_id: str, done: int, total: int) -> None:
-        events.put(("progress", (site_id, done, total, len(tallies[site_id].findings))))
+        unsent[site_id] = (site_id, done, total, len(tallies[site_id].findings))
+        now = time.monotonic()
+        if now - progress_sent.get(site_id, -PROGRESS_EVERY) >= PROGRESS_EVERY:
+            progress_sent[site_id] = now
+            events.put(("progress", unsent.pop(site_id)))
 
     known = {s.id: known_pages(analyser.store, s.id, analyser.fingerprints[s.id]) for s in sites if s.render == "http"}
     try:
@@ -167,6 +178,8 @@ def child_main(
         analyser.flush()
         shot_notes = screenshots.finish()
     analyser.store.engine.dispose()
+    for payload in unsent.values():  # the last counts, so the parent's closing progress line is right
+        events.put(("progress", payload))
     for site in sites:
         tally, stat = tallies[site.id], stats.get(site.id)
         status, why = site_status(tally.pages, tally.errors, stat)

@@ -1,6 +1,7 @@
 """End to end: crawl the bundled demo forum over HTTP, store findings, e-mail alerts over real SMTP."""
 from __future__ import annotations
 
+import io
 import os
 import stat
 from importlib.resources import as_file, files
@@ -12,6 +13,7 @@ import pytest
 from scanner.crawl import ScanError, scan
 from scanner.demo import demo_settings, run_demo, serve_folder
 from scanner.demo.mailcatcher import MailCatcher, free_port
+from scanner.progress import Progress
 from scanner.storage import open_store
 
 FAST = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "DOWNLOAD_TIMEOUT": 10}
@@ -44,8 +46,10 @@ def test_scan_stores_findings_and_alerts_once(forum: str, tmp_path: Path) -> Non
         assert "555-0147" not in text and "4410" not in text  # masked by default
         assert high.get_body(preferencelist=("html",)) is not None
 
-        second = scan(settings, overrides=FAST)
+        shown = io.StringIO()
+        second = scan(settings, overrides=FAST, progress=Progress(shown, interval=3600))
         assert second.new_findings == () and second.sent == 0
+        assert shown.getvalue().splitlines()[-1] == "crawling riverside-forum: 5/50 pages, 0 new findings (done)"
         assert len(open_store(settings.storage_url).findings()) == len(rows)
         assert len(mail.messages) == 2
     database = Path(settings.storage_url.removeprefix("sqlite:///"))
