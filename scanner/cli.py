@@ -85,6 +85,7 @@ def main(ctx: click.Context, config: str | None, verbose: int) -> None:
     Start here:
       doxwatch init                 # write a commented doxwatch.toml
       doxwatch config check         # validate it
+      doxwatch alerts test          # do alert e-mails reach you?
       doxwatch scan                 # crawl every site now, store findings, send alerts
       doxwatch findings             # what has been found
       doxwatch demo                 # see it all work on a bundled sample site
@@ -371,6 +372,7 @@ from scanner.cli_watch import run as _run; main.add_command(_run)  # noqa: E402,
 from scanner.cli_watch import status as _status; main.add_command(_status)  # noqa: E402,E702
 from scanner.cli_watch import evidence as _evidence; main.add_command(_evidence)  # noqa: E402,E702
 from scanner.cli_rules import rules as _rules; main.add_command(_rules)  # noqa: E402,E702
+from scanner.cli_alerts import alerts_test as _alerts_test; alerts.add_command(_alerts_test)  # noqa: E402,E702
 
 if __name__ == "__main__":  # pragma: no cover
     main()
