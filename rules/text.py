@@ -128,7 +128,7 @@ def _from_html(text: str, url: str) -> PageText:
     return PageText(
         url=url,
         text=_clean(str(_VISIBLE_TEXT(root))),
-        links=_absolutes(base, refs.links),
+        links=_absolutes(base, refs.links, page=url),
         images=_absolutes(base, itertools.chain(refs.images, srcset_images, refs.meta_images)),
         title=_clean(" ".join(refs.title))[:500],
     )
@@ -331,10 +331,14 @@ def srcset_urls(value: str) -> list[str]:
     return urls
 
 
-def _absolute(base: str, ref: str) -> str:
-    """An absolute http(s), mailto or tel URL, or "" for what a reader cannot follow (javascript:, data:)."""
+def _absolute(base: str, ref: str, page: str | None = None) -> str:
+    """An absolute http(s), mailto or tel URL, or "" for what a reader cannot follow (javascript:, data:).
+
+    An empty or ``#fragment`` reference is the base itself: a link onwards when the page has a ``<base>``
+    elsewhere (``page`` is the page's own URL), else the page itself or nothing worth following.
+    """
     ref = ref.strip()
-    if not ref or ref.startswith("#"):
+    if (not ref or ref.startswith("#")) and (page is None or base == page):
         return ""
     try:
         absolute = urljoin(base, ref)
@@ -344,9 +348,9 @@ def _absolute(base: str, ref: str) -> str:
     return absolute if scheme in ("http", "https", "mailto", "tel", "file") else ""
 
 
-def _absolutes(base: str, refs: Iterable[str]) -> tuple[str, ...]:
+def _absolutes(base: str, refs: Iterable[str], page: str | None = None) -> tuple[str, ...]:
     """Each distinct reference made absolute once: ``urljoin`` is the dearest step of a page full of links."""
-    return _dedupe(_absolute(base, ref) for ref in dict.fromkeys(refs))
+    return _dedupe(_absolute(base, ref, page) for ref in dict.fromkeys(refs))
 
 
 def _dedupe(values: Iterable[str]) -> tuple[str, ...]:

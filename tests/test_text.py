@@ -103,6 +103,10 @@ def test_base_href_is_honoured() -> None:
     page = extract_page(html, URL)
     assert page.links == ("https://cdn.example.org/base/x.html",)
     assert page.images == ("https://cdn.example.org/base/i.jpg",)
+    # an empty or "#" link goes to the base (Scrapy's link extractor followed it too); with no <base>, nowhere
+    onwards = b'<head><base href="https://forum.example.org/t/9"></head><body><a href="">9</a><a href="#p2">p2</a>'
+    assert extract_page(onwards, URL).links == ("https://forum.example.org/t/9", "https://forum.example.org/t/9#p2")
+    assert extract_page(b'<a href="">self</a><a href="#top">top</a><img src="">', URL).links == ()
 
 
 @pytest.mark.parametrize(
