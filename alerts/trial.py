@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import make_msgid, parseaddr
 
-from alerts.audience import Audience, audiences
-from alerts.records import address_key
+from alerts.audience import Audience
 from alerts.smtp import DeliveryError, EmailSender, ServerUnavailableError
 from scanner.config import Settings
 from scanner.storage import OutboxRow
@@ -69,15 +68,12 @@ def what_it_gets(audience: Audience) -> list[str]:
     ]
 
 
-def send_trials(settings: Settings, addresses: list[str] | None = None,
-                sender: EmailSender | None = None) -> list[TrialResult]:
-    """Send the test message to each address that gets alerts (or only ``addresses``), on one SMTP session.
+def send_trials(settings: Settings, chosen: list[Audience], sender: EmailSender | None = None) -> list[TrialResult]:
+    """Send the test message to each of ``chosen`` (see :func:`alerts.audience.audiences`) on one SMTP session.
 
     Once the server cannot be reached, the other addresses are not tried: they would fail the same way.
     """
     sender = sender or EmailSender.from_settings(settings)
-    wanted = None if addresses is None else {address_key(e) for e in addresses}
-    chosen = [a for a in audiences(settings) if wanted is None or a.key in wanted]
     results: list[TrialResult] = []
     with sender.connect() as session:
         for audience in chosen:
@@ -93,4 +89,3 @@ def send_trials(settings: Settings, addresses: list[str] | None = None,
             else:
                 results.append(TrialResult(audience.email))
     return results
-

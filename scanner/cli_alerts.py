@@ -27,21 +27,19 @@ def alerts_test(ctx: Context, addresses: Sequence[str]) -> None:
       DOXWATCH_SMTP_PASSWORD=... doxwatch alerts test
       doxwatch alerts test --to security-team@example.org
     """
-    from alerts.audience import audiences
-    from alerts.records import address_key
+    from alerts.audience import audience_for, audiences
     from alerts.trial import send_trials
 
     settings = ctx.settings()
     where = settings.path or "the config"
-    known = {a.key: a.email for a in audiences(settings)}
-    if not known:
+    try:
+        chosen = [audience_for(settings, e) for e in addresses] if addresses else audiences(settings)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="--to") from None
+    if not chosen:
         raise click.ClickException(f"no address gets alerts in {where}: add alert_to = [\"you@example.org\"] to a "
                                    "[[people]] entry, or a [[recipients]] block")
-    unknown = [e for e in addresses if address_key(e) not in known]
-    if unknown:
-        raise click.UsageError(f"not an address that gets alerts in {where}: {', '.join(unknown)} "
-                               f"(these do: {', '.join(known.values())})")
-    results = send_trials(settings, list(addresses) or None)
+    results = send_trials(settings, chosen)
     for result in results:
         if result.error:
             click.echo(f"NOT SENT to {result.email}: {result.error}")

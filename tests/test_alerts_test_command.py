@@ -64,4 +64,4 @@ def test_an_address_that_gets_no_alerts_is_a_usage_error(tmp_path: Path, monkeyp
     monkeypatch.setenv("DOXWATCH_CONFIG", str(write_config(tmp_path, free_port())))
     result = CliRunner().invoke(main, ["alerts", "test", "--to", "someone@example.org"])
     assert result.exit_code == 2
-    assert "not an address that gets alerts" in result.output and "kate@example.org" in result.output
+    assert "is not a recipient" in result.output and "kate@example.org" in result.output
