@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -197,14 +198,31 @@ def other_workers() -> int:
     return 1 if pool_size() == 0 else 0
 
 
-def run_worker(*args: str) -> tuple[dict[str, object], float]:
-    """One crawl in a fresh Python process: its JSON result and its wall time, start-up included."""
+def run_worker(*args: str) -> tuple[dict[str, object], float, float]:
+    """One crawl in a fresh Python process: its JSON result, its wall time (start-up included) and the CPU
+    seconds it and its own child processes used."""
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"crawl {args[0]} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1]), elapsed
+    return json.loads(done.stdout.strip().splitlines()[-1]), elapsed, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of every child process this one has waited for."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds a running process has used so far (Linux ``/proc``), None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,19 +256,22 @@ def main(argv: list[str] | None = None) -> int:
         try:
             assert server.stdout is not None
             base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
-            best: dict[str, tuple[float, dict[str, object]]] = {}
+            best: dict[str, tuple[float, dict[str, object], float, float | None]] = {}
             for round_ in range(args.rounds):
                 for kind in ("bare", "scan", "scan-other-pool"):
                     folder = root / f"{kind}-{round_}"
                     folder.mkdir()
                     if kind != "bare":
                         write_config(base, folder, args.pages)
-                    result, elapsed = run_worker(kind, base, str(folder))
+                    served_before = _process_cpu(server.pid)
+                    result, elapsed, cpu = run_worker(kind, base, str(folder))
+                    served_after = _process_cpu(server.pid)
+                    served = None if served_before is None or served_after is None else served_after - served_before
                     rate = int(result["pages"]) / elapsed  # type: ignore[arg-type]
                     print(f"  round {round_ + 1}, {kind:>15}: {result['pages']} pages in {elapsed:5.1f} s = {rate:6.1f} pages/s"
                           + (f" ({result['findings']} findings, status {result['status']})" if kind != "bare" else ""))
                     if kind not in best or rate > best[kind][0]:
-                        best[kind] = (rate, result)
+                        best[kind] = (rate, result, cpu, served)
         finally:
             server.kill()
             server.wait()
@@ -265,10 +286,34 @@ def main(argv: list[str] | None = None) -> int:
         "(the target is measured without --latency)"
     print(f"  doxwatch scan, {pool_size()} analysis worker(s), its default:    {scan_:6.1f} pages/s = "
           f"{scan_ / bare:.2f} of the bare spider {verdict}")
+    print_cpu(best)
     if args.latency:
         return 0
     print("ALL TARGETS MET" if ok else "SOME TARGETS NOT MET")
     return 0 if ok else 1
+
+
+def print_cpu(best: dict[str, tuple[float, dict[str, object], float, float | None]]) -> None:
+    """Where the cores went in each best round: the crawl's processes and the site's server, a page each.
+
+    On loopback nothing waits: a crawl finishes no sooner than its CPU and the server's, shared over the
+    cores, allow. The last line is the most the bare spider's wall time leaves the scan at the target's share.
+    """
+    cores = os.cpu_count() or 1
+    print(f"CPU time a page (user and system, the crawl's processes and the site's server, {cores} cores):")
+    for kind, (rate, result, cpu, served) in best.items():
+        count = int(result["pages"]) or 1  # type: ignore[arg-type]
+        server_ms = "?" if served is None else f"{served * 1000 / count:.2f}"
+        print(f"  {kind:>15}: crawl {cpu * 1000 / count:5.2f} ms, server {server_ms} ms; "
+              f"wall {1000 / rate:5.2f} ms a page")
+    rate, result, _, served = best["bare"]
+    if served is not None:
+        count = int(result["pages"]) or 1  # type: ignore[arg-type]
+        wall = count / (TARGET_SHARE * rate)  # the longest the scan may take for the bare spider's pages
+        budget = (cores * wall - served) / count  # the server answers the scan's requests too
+        scan_cpu = best["scan"][2] / (int(best["scan"][1]["pages"]) or 1)  # type: ignore[arg-type]
+        print(f"  at {TARGET_SHARE} of the bare spider, a scan's processes could use at most {budget * 1000:.2f} ms a "
+              f"page of CPU, every core busy all the time beside the server; this scan used {scan_cpu * 1000:.2f}")
 
 
 if __name__ == "__main__":
