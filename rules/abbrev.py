@@ -6,6 +6,10 @@ Appendix C1 (street suffixes), C2 (secondary unit designators) and the
 directionals of section 233, plus a few British suffixes, the US states and
 the Canadian provinces and territories (Canada Post's two-letter symbols).
 Pages also write a dot after an abbreviation; the matcher allows it.
+
+Numbered streets (:data:`ORDINALS`, 1st to 99th) are spelled either way in
+a street name only: a watched "Fifth Avenue" is found as "5th Ave" and the
+reverse, while "1st" and "first" in prose stay what they are.
 """
 from __future__ import annotations
 
@@ -260,6 +264,28 @@ yt yukon
 """
 
 
+_ORDINAL_UNITS = "first second third fourth fifth sixth seventh eighth ninth".split()
+_ORDINAL_TEENS = "tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINAL_TENS = "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split()
+
+
+def _ordinal_rows() -> dict[str, tuple[str, ...]]:
+    """``"21st" -> ("21st", "twenty first")`` for 1st to 99th; a page may also write "twenty-first"."""
+    rows: dict[str, tuple[str, ...]] = {}
+    for n in range(1, 100):
+        tens, unit = divmod(n, 10)
+        ending = "th" if tens == 1 or unit > 3 or unit == 0 else ("st", "nd", "rd")[unit - 1]
+        if n < 10:
+            word = _ORDINAL_UNITS[n - 1]
+        elif n < 20:
+            word = _ORDINAL_TEENS[n - 10]
+        else:
+            word = _ORDINAL_TENS[tens - 2] if unit == 0 else f"{_TENS[tens - 2]} {_ORDINAL_UNITS[unit - 1]}"
+        rows[f"{n}{ending}"] = (f"{n}{ending}", word)
+    return rows
+
+
 def _table(rows: str) -> dict[str, tuple[str, ...]]:
     """``canonical -> (canonical, spelling, ...)``; a hyphen in a spelling stands for a space."""
     table: dict[str, tuple[str, ...]] = {}
@@ -273,6 +299,8 @@ SUFFIXES: Mapping[str, tuple[str, ...]] = _table(_SUFFIX_ROWS)
 DIRECTIONALS: Mapping[str, tuple[str, ...]] = _table(_DIRECTIONAL_ROWS)
 UNITS: Mapping[str, tuple[str, ...]] = _table(_UNIT_ROWS)
 STATES: Mapping[str, tuple[str, ...]] = _table(_STATE_ROWS)
+#: Numbered streets: "5th" and "Fifth", "21st" and "Twenty-First" (1st to 99th), for street names only.
+ORDINALS: Mapping[str, tuple[str, ...]] = _ordinal_rows()
 
 
 def _reverse(table: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
@@ -284,8 +312,9 @@ _CANONICAL = {
     "directional": _reverse(DIRECTIONALS),
     "unit": _reverse(UNITS),
     "state": _reverse(STATES),
+    "ordinal": _reverse(ORDINALS),
 }
-_TABLES = {"suffix": SUFFIXES, "directional": DIRECTIONALS, "unit": UNITS, "state": STATES}
+_TABLES = {"suffix": SUFFIXES, "directional": DIRECTIONALS, "unit": UNITS, "state": STATES, "ordinal": ORDINALS}
 
 
 def canonical(table: str, word: str) -> str | None:
@@ -311,3 +340,19 @@ def alternatives(spellings: Iterable[str]) -> str:
     unique = sorted(set(spellings), key=lambda s: (-len(s), s))
     parts = [r"\s+".join(re.escape(w) for w in s.split()) for s in unique]
     return r"(?:" + "|".join(parts) + r")\b\.?"
+
+
+@functools.lru_cache(maxsize=256)
+def ordinal_regex(canonical_form: str) -> str:
+    """A regex for every spelling of a numbered street ("5th" -> 5th or fifth; "21st" -> also "twenty-first").
+
+    No trailing dot and no word boundary: the street name's pattern adds its own.
+    """
+    parts = [r"(?:\s*-\s*|\s+)".join(re.escape(w) for w in s.split()) for s in ORDINALS[canonical_form]]
+    return "(?:" + "|".join(sorted(parts, key=lambda p: (-len(p), p))) + ")"
+
+
+def ordinal_words(canonical_form: str) -> tuple[str, ...]:
+    """The first word of each spelling of a numbered street ("21st" -> "21st", "twenty"): what a page is scanned
+    for. Whatever separates "twenty" and "first" (a space, a hyphen, a line break), "twenty" stands alone."""
+    return tuple(dict.fromkeys(s.split()[0] for s in ORDINALS[canonical_form]))

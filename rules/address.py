@@ -2,8 +2,8 @@
 
 A page rarely writes an address the way the watchlist does, so matching is by
 parts, not by string: house number, street name and street type (any USPS
-Pub 28 spelling, see :mod:`rules.abbrev`), then city, state or postcode when
-the page gives them. US addresses are parsed with ``usaddress``; others with
+Pub 28 spelling, see :mod:`rules.abbrev`; a numbered street as "5th" or
+"Fifth"), then city, state or postcode when the page gives them. US addresses are parsed with ``usaddress``; others with
 a small "number street, [unit,] city postcode" reader that also accepts the
 continental "Street 12" order.
 """
@@ -181,6 +181,8 @@ class AddressPattern:
         self.needs_place = not (parts.us and parts.number_first)
         #: The first word of the street's name: the word a page is scanned for ("halsted").
         self.street_word = parts.name.split()[0]
+        #: Every word that may start the street's name on a page: "fifth" and "5th" for a numbered street.
+        self.street_words = _street_words(parts.name)
         #: Whether the street and place alone ("Halsted St, Chicago") may match, weaker, without the number.
         self.has_partial = bool(_places(parts)) and bool(parts.suffix or not parts.number_first)
 
@@ -269,7 +271,7 @@ def _street_regex(parts: AddressParts) -> str:
     number_re = re.escape(number.group(1)) + (r"\s?" + re.escape(number.group(2)) if number.group(2) else "") + r"\b"
     number_re += _RANGE + r"\b"
     predir = abbrev.spellings_regex("directional", parts.predir) if parts.predir else abbrev.any_regex("directional")
-    name = "(?P<name>" + _phrase(parts.name) + r")\b"
+    name = "(?P<name>" + _name_regex(parts.name) + r")\b"
     if parts.pretype:
         name = abbrev.spellings_regex("suffix", parts.pretype) + r"\s+" + name
     suffix = abbrev.spellings_regex("suffix", parts.suffix) if parts.suffix else abbrev.any_regex("suffix")
@@ -281,7 +283,7 @@ def _street_regex(parts: AddressParts) -> str:
 
 def _partial_regex(parts: AddressParts) -> str:
     predir = abbrev.spellings_regex("directional", parts.predir) if parts.predir else abbrev.any_regex("directional")
-    name = _phrase(parts.name) + r"\b"
+    name = _name_regex(parts.name) + r"\b"
     if parts.pretype:
         name = abbrev.spellings_regex("suffix", parts.pretype) + r"\s+" + name
     street = rf"(?<![\w.-])(?:{predir}\s*)?{name}"
@@ -307,6 +309,32 @@ def _places(parts: AddressParts) -> list[str]:
     """Regexes for the city and postcode: either one on the page places the street."""
     places = [_phrase(parts.city)] if parts.city else []
     return places + ([_phrase(parts.postcode, postcode=True)] if parts.postcode else [])
+
+
+def _ordinals(name: str) -> list[tuple[str, str | None]]:
+    """The words of a street name, a numbered street's words taken together: "twenty first" -> [(it, "21st")]."""
+    words, pieces, i = name.split(), [], 0
+    while i < len(words):
+        pair = abbrev.canonical("ordinal", " ".join(words[i : i + 2])) if i + 1 < len(words) else None
+        if pair is not None:  # "twenty first"
+            pieces.append((" ".join(words[i : i + 2]), pair))
+            i += 2
+        else:
+            pieces.append((words[i], abbrev.canonical("ordinal", words[i])))
+            i += 1
+    return pieces
+
+
+def _name_regex(name: str) -> str:
+    """A street name as :func:`_phrase` writes it, a numbered street in either spelling ("5th" or "Fifth")."""
+    pieces = _ordinals(name)
+    return r"\.?\s+".join(abbrev.ordinal_regex(o) if o else re.escape(w) for w, o in pieces)
+
+
+def _street_words(name: str) -> tuple[str, ...]:
+    """The words a street name may start with on a page; every spelling's for a numbered street."""
+    _, ordinal = _ordinals(name)[0]
+    return abbrev.ordinal_words(ordinal) if ordinal else (name.split()[0],)
 
 
 def _phrase(words: str, postcode: bool = False) -> str:

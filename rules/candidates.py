@@ -106,7 +106,8 @@ class CandidateFinder:
 
         A name is worth trying when the window also holds the other half it
         needs: its surname for a given name, a given name or an initial for
-        its surname, or the surname's initial ("Kate I.").
+        its surname, or the surname's initial ("Kate I."); the name run
+        together ("kateisaacs") is both halves at once.
         """
         scan = self._scan(text)
         if scan is None:
@@ -252,6 +253,8 @@ class CandidateFinder:
         """
         chosen: dict[int, NameEntry] = {}
         anchor, pairs = hit.key, self._pairs
+        for i, entry in pairs.get((anchor, anchor), ()):  # a name in one word ("kateisaacs"): the hit is its own half
+            chosen[i] = entry
         words, letters = self._partners.get(anchor, ((), ()))
         if words:
             for found in scan.within(ANCHOR, lo, hi):
@@ -311,7 +314,7 @@ class CandidateFinder:
         if not chosen:
             return ()
         entries = self._by_number[number]
-        return tuple(entries[i] for i in sorted(chosen))
+        return tuple(entries[i] for i in sorted(set(chosen)))  # "5th" and "fifth" both near: the street once
 
     def _holds(self, role: str, text: str, start: int, end: int | None) -> bool:
         if not self._roles.get(role):
@@ -381,16 +384,20 @@ class CandidateFinder:
                         initials[(anchor, other)].append((i, entry, len(anchor) > 1 and anchor == entry.name.surname))
         self._pairs, self._initial_pairs, self._pairs_after = dict(pairs), dict(initials), dict(after)
         #: anchor -> (the words, the letters that pair with it): most words near an anchor do not, and are passed over
+        # (a word paired with itself, as every name run together is, is chosen in _paired without looking)
         partners: dict[str, tuple[set[str], set[str]]] = {}
         for anchor, other in pairs:
-            partners.setdefault(anchor, (set(), set()))[0].add(other)
+            if other != anchor:
+                partners.setdefault(anchor, (set(), set()))[0].add(other)
         for anchor, other in [*pairs, *initials, *after]:
-            partners.setdefault(anchor, (set(), set()))[1].add(other)
+            if other != anchor:
+                partners.setdefault(anchor, (set(), set()))[1].add(other)
         self._partners = partners
         streets = [pattern for entries in self._by_number.values() for pattern, _ in entries]
-        self._longest_street = max((len(p.street_word) for p in streets), default=0)
+        self._longest_street = max((len(w) for p in streets for w in p.street_words), default=0)
         for pattern in streets:
-            words[pattern.street_word].add(STREET)
+            for word in pattern.street_words:
+                words[word].add(STREET)
         self._suffix_types: dict[str, set[str]] = defaultdict(set)
         for suffix in {p.parts.suffix for p in streets if p.parts.suffix}:
             for spelling in abbrev.SUFFIXES.get(suffix, (suffix,)):
@@ -426,7 +433,10 @@ def _halves(name: WatchedName, anchor: str) -> Iterator[tuple[str, str, bool]]:
     word of its surname and either a given form or the initial of one
     ("Kate Isaacs", "Isaacs, Kate", "K. Isaacs", "Isaacs, K."), or a given
     form followed by the surname's initial ("Kate I."); each stands alone.
+    A name run together ("kateisaacs") is one word that needs nothing else: it pairs with itself.
     """
+    if anchor in name.joined or anchor in name.joined_reversed:
+        yield anchor, ANCHOR, False
     surname = name.anchors[0]
     if anchor == surname:
         for form in name.given_forms:

@@ -260,7 +260,10 @@ _TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5"
 _REPEAT = {"double": 2, "triple": 3}
 _UNIT_WORDS = "|".join(sorted(_UNITS, key=len, reverse=True))
 _WORD = "|".join(sorted([*_UNITS, *_TEENS, *_REPEAT, r"\d"], key=len, reverse=True))
-_NUMBER_WORD = rf"(?:(?:{'|'.join(_TENS)})(?:[- ](?:{_UNIT_WORDS})(?![\w-]))?|{_WORD})"
+#: "5 Twenty-First St" is house 5 on a numbered street, not 520: a tens word hyphened to an ordinal is no number
+#: word. With a space between, "three fifty Fifth Ave" is house 350 on Fifth Avenue, as before.
+_NOT_ORDINAL = r"(?!\s?-\s?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)(?!\w))"
+_NUMBER_WORD = rf"(?:(?:{'|'.join(_TENS)}){_NOT_ORDINAL}(?:[- ](?:{_UNIT_WORDS})(?![\w-]))?|{_WORD})"
 _TOKEN = re.compile(_NUMBER_WORD, re.IGNORECASE)
 
 
@@ -284,7 +287,7 @@ def _trie(words: list[str]) -> str:
     return build(tree)
 
 
-_NUMBER_WORD_LOWER = (rf"(?:{_trie(list(_TENS))}(?:[- ]{_trie(list(_UNITS))}(?![\w-]))?"
+_NUMBER_WORD_LOWER = (rf"(?:{_trie(list(_TENS))}{_NOT_ORDINAL}(?:[- ]{_trie(list(_UNITS))}(?![\w-]))?"
                       rf"|{_trie([*_UNITS, *_TEENS, *_REPEAT])}|\d)")
 #: Two or more number words (or digits) in a row, separated by spaces, commas, dots or dashes; read on
 #: lower-cased text (case-sensitive literals let the regex engine skip a word at its first letter).

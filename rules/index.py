@@ -213,7 +213,8 @@ class WatchIndex(CandidateFinder):
         for number, entries in self._by_number.items():
             words: dict[str, tuple[list[int], list[int]]] = {}
             for i, (pattern, _) in enumerate(entries):
-                words.setdefault(pattern.street_word, ([], []))[0 if pattern.parts.number_first else 1].append(i)
+                for word in pattern.street_words:  # "fifth" and "5th" alike
+                    words.setdefault(word, ([], []))[0 if pattern.parts.number_first else 1].append(i)
             self._number_streets[number] = words
         #: street word -> the house numbers of the addresses on that street
         street_numbers: dict[str, set[str]] = defaultdict(set)
@@ -225,7 +226,8 @@ class WatchIndex(CandidateFinder):
         for entries in self._by_number.values():
             for pattern, owners in entries:
                 if pattern.has_partial:
-                    by_street[pattern.street_word].append((pattern, owners))
+                    for word in pattern.street_words:
+                        by_street[word].append((pattern, owners))
         self._by_street = {word: tuple(entries) for word, entries in by_street.items()}
         #: street word -> the street types its addresses (those with a partial form) are written with
         self._street_types = {word: {p.parts.suffix for p, _ in entries if p.parts.suffix}

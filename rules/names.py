@@ -6,6 +6,8 @@ names and a surname, and becomes one pattern for:
 - given [middle names or initials] surname: ``Kate Isaacs``, ``Kate L. Isaacs``, ``KATE\\nISAACS``
 - surname, given: ``Isaacs, Kate``, ``ISAACS Kate``
 - initial + surname and given + initial (weaker): ``K. Isaacs``, ``Kate I.``, ``Isaacs, K.``
+- given and surname run together as one word, as hashtags and slugs write them: ``#kateisaacs``,
+  ``KATEISAACS``, ``isaacskate``, with the given name as typed (see :func:`run_together`)
 
 with hyphens and spaces in a surname interchangeable and diacritics ignored
 (matching runs on :func:`rules.fold.page_view` text, where "#KateIsaacs" and
@@ -26,7 +28,8 @@ Katherine), not from its nicknames.
 A name whose given name is also a common word or a place (April, Paris,
 Grace), or whose last word is a street type (Rose Street), is *ambiguous*: the
 name detector then asks spaCy's NER whether the words around a candidate are
-a person before counting it. The common words are WordNet's, as shipped in
+a person before counting it (not for a name run together into one word: see
+:data:`JOINED_VARIANTS`). The common words are WordNet's, as shipped in
 the pinned spaCy model's lemmatizer tables, less the given names the
 ``nicknames`` table knows; months and weekdays come from :mod:`calendar`.
 """
@@ -52,6 +55,15 @@ _QUOTED = re.compile(r"[\"“”(]([^\"“”()]{2,30})[\"“”)]")
 _HYPHEN = r"\s*[-\u2010-\u2015]\s*|\s+"
 _BEFORE = r"(?<![\w@./\\-])"
 _AFTER = r"(?![\w@]|\.\w|-\w)"
+#: After a name run together: not the local part of an address written out, "kateisaacs [at] example (dot) org",
+#: which the e-mail detector reads (as it does "kate.isaacs@example.org", no name match either).
+_NOT_EMAIL = r"(?!\s*[\[({<]?\s*(?:at\b|@)\s*[\])}>]?\s*[\w-]+\s*(?:[\[({<]\s*dot\b|dot\b|\.(?=\w)))"
+#: Letters a name run together keeps: none of the spaces, hyphens and apostrophes a hashtag cannot hold.
+_LETTERS = re.compile(r"[^\W\d_]+")
+#: A name run together must be this long: shorter ones ("boli", "tomng") too easily are some other word.
+JOINED_MIN = 6
+#: Endings stripped before looking a joined key up as a word ("billions" is "billion", "annoyed" "annoy").
+_ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ers", "ly")
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,10 @@ class WatchedName:
     exact_forms: tuple[str, ...] = ()
     #: First letters that stand for the given name: of the exact forms and the table's full forms.
     initials: str = ""
+    #: Each exact form run together with the surname ("kateisaacs"), and the surname with it ("isaacskate"):
+    #: whole words, see :func:`run_together` (which says why nickname forms are not).
+    joined: tuple[str, ...] = ()
+    joined_reversed: tuple[str, ...] = ()
 
     @property
     def nickname_forms(self) -> tuple[str, ...]:
@@ -76,10 +92,16 @@ class WatchedName:
         return tuple(f for f in self.given_forms if f not in exact)
 
     @property
+    def joined_keys(self) -> tuple[str, ...]:
+        """Every way of writing the name as one word: each is a whole word that needs nothing else near it."""
+        return tuple(dict.fromkeys([*self.joined, *self.joined_reversed]))
+
+    @property
     def anchors(self) -> tuple[str, ...]:
-        """Lower-case words a page must contain near the name: the surname's last word and every given form."""
+        """Lower-case words a page must contain near the name: the surname's last word and every given form,
+        or the name run together (the surname's last word comes first)."""
         last = re.split(_HYPHEN, self.surname)[-1]
-        return tuple(dict.fromkeys([last, *self.given_forms]))
+        return tuple(dict.fromkeys([last, *self.given_forms, *self.joined_keys]))
 
 
 def parse_name(raw: str) -> WatchedName | None:
@@ -105,6 +127,8 @@ def parse_name(raw: str) -> WatchedName | None:
     exact = tuple(dict.fromkeys([given, spaced[0], *quoted]))
     full_forms = _namer().canonicals_of(given)
     weaker = [f for f in [*nicknames(given), *diminutives(given)] if f not in exact]
+    # none for "Rose Street" (one word is a street's name too) nor for an initial ("R. D. Huffines")
+    unjoined = len(given) < 2 or abbrev.canonical("suffix", surname.split()[-1]) is not None
     return WatchedName(
         key=" ".join(words),
         given=given,
@@ -114,6 +138,39 @@ def parse_name(raw: str) -> WatchedName | None:
         ambiguous=is_ambiguous(given, surname),
         exact_forms=exact,
         initials="".join(sorted({f[0] for f in (*exact, *full_forms)})),
+        joined=() if unjoined else run_together(exact, surname),
+        joined_reversed=() if unjoined else run_together(exact, surname, reverse=True),
+    )
+
+
+def run_together(forms: tuple[str, ...], surname: str, reverse: bool = False) -> tuple[str, ...]:
+    """Each given form run together with ``surname`` (or after it): "kateisaacs", "jeanlucpicard", "isaacskate".
+
+    Only where one word can stand for the name: both parts of two letters or
+    more, the whole of :data:`JOINED_MIN` letters or more, and not itself a
+    word (WordNet's, perhaps with a plural or verb ending), a given name, a
+    month or a weekday ("Don Key" is no "donkey", "Mar Tin" no "martin").
+
+    The exact forms only: nicknames run together ("katieisaacs") would be
+    weaker matches at most, for twice the automaton keys (+30,000 keys and
+    +40 MB for 10,000 people), while "#KatieIsaacs" and "Katie Isaacs" are
+    found without them.
+    """
+    last = surname if surname.isalpha() else "".join(_LETTERS.findall(surname))
+    keys = []
+    for form in forms:
+        first = form if form.isalpha() else "".join(_LETTERS.findall(form))
+        key = last + first if reverse else first + last
+        if len(first) >= 2 and len(last) >= 2 and len(key) >= JOINED_MIN and not _reads_as_word(key):
+            keys.append(key)
+    return tuple(dict.fromkeys(keys))
+
+
+def _reads_as_word(key: str) -> bool:
+    words = common_words()
+    return (
+        key in words or key in given_names() or key in months_and_days()
+        or any(key.endswith(end) and key[: -len(end)] in words for end in _ENDINGS)
     )
 
 
@@ -122,7 +179,8 @@ def name_regex(name: WatchedName) -> str:
 
     The watch index tries this pattern only where its words pair up (rules/candidates.py ``_halves``): every
     variant must hold the surname's last word and a given form or its initial, or a given form followed
-    by the surname's initial, each as a whole word. A new variant that does not must be paired there too;
+    by the surname's initial, each as a whole word, or be the name run together, a whole word that pairs with
+    itself. A new variant that does not must be paired there too;
     tests/test_index.py compares the findings with and without pairing.
     """
     given = _alternatives(name.exact_forms or name.given_forms)
@@ -134,6 +192,8 @@ def name_regex(name: WatchedName) -> str:
     middle = (rf"(?:\s+(?:{middle_words}[a-z]\.?|\"[^\"\n]{{1,20}}\"|\([^()\n]{{1,20}}\)|(?-i:[A-Z][a-z]+)))"
               r"{0,2}")
     last_initial = re.escape(name.surname[0])
+    joined = [(group, keys) for group, keys in (("joined", name.joined), ("reversed_joined", name.joined_reversed))
+              if keys]
     variants = [
         rf"(?P<full>{given}{middle}\s+{surname})",
         rf"(?P<reversed>{surname}(?:\s*,\s*|\s+){given}(?:\s+[a-z]\.(?!\w))?)",
@@ -142,6 +202,7 @@ def name_regex(name: WatchedName) -> str:
         rf"(?P<initial>[{initials}]\.\s*(?:[a-z]\.\s*)?{surname}|(?-i:[{initials.upper()}])\s+{surname})",
         rf"(?P<short>{every}\s+{last_initial}\.(?!\w))",
         rf"(?P<reversed_initial>{surname}\s*,\s*[{initials}]\.(?!\w))",
+        *(rf"(?P<{group}>{_alternatives(keys)}){_NOT_EMAIL}" for group, keys in joined),
     ]
     return _BEFORE + "(?:" + "|".join(variants) + ")" + _AFTER
 
@@ -155,7 +216,13 @@ VARIANTS = {
     "initial": ("initial and surname", True),
     "short": ("given name and initial", True),
     "reversed_initial": ("surname and initial", True),
+    "joined": ("written as one word", False),
+    "reversed_joined": ("surname first, written as one word", False),
 }
+#: The variants written as one word. An ambiguous name is not put to NER in them: spaCy reads "apriljones" as one
+#: unknown token and never as a PERSON, and run together the words no longer read as a month and a surname ("in
+#: April Jones said"); "Rose Street", a street too as one word, has no such variant.
+JOINED_VARIANTS = frozenset({"joined", "reversed_joined"})
 
 
 def nicknames(given: str) -> list[str]:

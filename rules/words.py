@@ -11,7 +11,8 @@ Left alone, so other detectors still read them: handles (``@KateIsaacs``),
 web and e-mail addresses (``x.com/KateIsaacs``, ``KateIsaacs@example.org``,
 ``KateIsaacs [at] example (dot) org``), name prefixes written with a capital
 (``McDonald``, ``DeLuca``, ``LaToya``, ``VanDyke``), all-lower-case or
-all-capital runs (``#kateisaacs``: where one word ends is not written), and
+all-capital runs (``#kateisaacs``: where one word ends is not written; the name
+detector knows each watched name run together, see :func:`rules.names.run_together`), and
 three spaced capitals, which are initials (``J R R Tolkien``).
 
 Pure functions of a string, so :mod:`rules.fold` and :mod:`rules.names` (which

@@ -180,6 +180,73 @@ def test_canadian_address() -> None:
     assert found("address", "88 Birch Lane, Toronto", index=index) == []
 
 
+FIFTH = WatchIndex([Identity(id="dana", addresses=("350 Fifth Avenue, Springfield IL 62701",)),
+                    Identity(id="sam", addresses=("12 3rd St, Springfield IL 62701",))])
+DANA_HOME, SAM_HOME = "350 fifth ave, springfield il 62701", "12 3rd st, springfield il 62701"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("she lives at 350 5th Ave", [("350 5th Ave", "dana", DANA_HOME)]),
+        ("350 5th Avenue, Springfield", [("350 5th Avenue, Springfield", "dana", DANA_HOME)]),
+        ("at 350 Fifth Ave. now", [("350 Fifth Ave", "dana", DANA_HOME)]),
+        ("350 FIFTH AVENUE; 350 5TH AVE", [("350 FIFTH AVENUE", "dana", DANA_HOME), ("350 5TH AVE", "dana", DANA_HOME)]),
+        ("350 5\u1d57\u02b0 Ave", [("350 5\u1d57\u02b0 Ave", "dana", DANA_HOME)]),  # superscript, folded to "5th"
+        ("12 Third Street, Springfield", [("12 Third Street, Springfield", "sam", SAM_HOME)]),
+        ("12 THIRD ST", [("12 THIRD ST", "sam", SAM_HOME)]),
+        # negatives: another numbered street, a longer ordinal, another house; ordinals in prose
+        ("350 6th Ave", []),
+        ("350 Sixth Avenue, Springfield", []),
+        ("350 15th Ave", []),
+        ("350 Fiftieth Ave", []),
+        ("352 5th Ave", []),
+        ("12 33rd St", []),
+        ("came 1st, then fifth; 350 runners on the third day, 12 first-timers", []),
+    ],
+)
+def test_numbered_street_in_either_spelling(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert found("address", text, index=FIFTH) == expected
+
+
+def test_numbered_street_watched_as_digits_matches_words() -> None:
+    index = WatchIndex([Identity(id="dana", addresses=("350 5th Ave",)), Identity(id="lee", addresses=("350 21st St",))])
+    assert found("address", "350 Fifth Avenue, 350 fifth ave", index=index) == [
+        ("350 Fifth Avenue", "dana", "350 5th ave"), ("350 fifth ave", "dana", "350 5th ave")]
+    assert [t for t, _, _ in found("address", "350 Twenty-First St; 350 Twenty First Street; 350 twenty - first st",
+                                   index=index)] == ["350 Twenty-First St", "350 Twenty First Street",
+                                                     "350 twenty - first st"]
+    assert found("address", "350 Twenty-Second St, 350 Sixth Avenue", index=index) == []
+
+
+def test_every_ordinal_from_first_to_ninety_ninth() -> None:
+    from rules.abbrev import ORDINALS
+
+    index = WatchIndex([Identity(id=f"p{i}", addresses=(f"{100 + i} {digits} St",))
+                        for i, digits in enumerate(ORDINALS, 1)])
+    for i, (digits, words) in enumerate(ORDINALS.values(), 1):
+        written = words.replace(" ", "-").title()  # "Twenty-First", "Fifth"
+        assert [t for t, _, _ in found("address", f"{100 + i} {written} Street", index=index)] == [
+            f"{100 + i} {written} Street"], written
+    assert found("address", "5 Twenty-First St", index=WatchIndex([Identity(
+        id="dana", addresses=("5 21st St",))]))  # "5 Twenty" is not read as the number 520
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("lives on 5th Avenue in Springfield.", "5th Avenue in Springfield"),
+        ("Fifth Ave, Springfield", "Fifth Ave, Springfield"),
+        ("352 5th Ave, Springfield", None),  # another house on her street
+        ("5th Avenue", None),
+        ("6th Avenue in Springfield", None),
+    ],
+)
+def test_partial_numbered_street_in_either_spelling(text: str, expected: str | None) -> None:
+    matches = list(detector_for("address").find(PageText(url="u", text=text), FIFTH))
+    assert [(m.text, m.weak) for m in matches] == ([(expected, True)] if expected else [])
+
+
 def test_labels_travel_with_the_match() -> None:
     from rules.watchlist import Labelled
 
@@ -273,9 +340,17 @@ def test_username_in_links_and_from_a_watched_profile_url() -> None:
         ("KateIsaacs", ["KateIsaacs"]),  # run together: read as two words (rules/words.py)
         ("#KateIsaacs leaked", ["KateIsaacs"]),
         ("K a t e  I s a a c s", ["K a t e  I s a a c s"]),
-        ("k a t e i s a a c s", []),  # all lower case and one space apart: where the name splits is not written
+        ("k a t e i s a a c s", ["k a t e i s a a c s"]),  # spaced out, then the name run together (below)
         ("@KateIsaacs", []),
-        ("kateisaacs", []),
+        ("kateisaacs", ["kateisaacs"]),  # run together, as a hashtag or slug writes it: the watched name says where
+        ("#KATEISAACS leaked", ["KATEISAACS"]),
+        ("isaacskate", ["isaacskate"]),
+        ("@kateisaacs", []),  # a handle: the username detector's
+        ("https://example.org/kateisaacs", []),
+        ("kateisaacs.example.org", []),
+        ("kateisaacsfan", []),
+        ("kate_isaacs", []),
+        ("kateisaacs [at] example (dot) org", []),  # an address written out: the e-mail detector's
         ("kate.isaacs@example.org", []),
         ("Kate", []),
         ("Isaacs", []),
@@ -286,13 +361,16 @@ def test_name(text: str, expected: list[str]) -> None:
 
 
 def test_name_matches_say_how_they_were_written() -> None:
-    page = PageText(url="u", text="K. Isaacs; Katherine Isaacs; Kate Isaacs; Isaacs, Katie; KateIsaacs")
+    page = PageText(url="u", text="K. Isaacs; Katherine Isaacs; Kate Isaacs; Isaacs, Katie; KateIsaacs; "
+                                   "#kateisaacs #ISAACSKATE #katieisaacs")  # no nickname run together
     how = [(m.text, m.weak, m.note) for m in detector_for("name").find(page, INDEX)]
     assert how == [("K. Isaacs", True, "initial and surname"),
                    ("Katherine Isaacs", True, "nickname or full form of the given name"),
                    ("Kate Isaacs", False, ""),
                    ("Isaacs, Katie", True, "surname first, nickname or full form of the given name"),
-                   ("KateIsaacs", False, "")]
+                   ("KateIsaacs", False, ""),
+                   ("kateisaacs", False, "written as one word"),
+                   ("ISAACSKATE", False, "surname first, written as one word")]
 
 
 @pytest.mark.parametrize(
@@ -312,6 +390,11 @@ def test_name_matches_say_how_they_were_written() -> None:
         ("Ronald McDonald", "#RonaldMcDonald, RONALD MCDONALD", ["RonaldMcDonald", "RONALD MCDONALD"]),
         ("Isaacs, Kate", "Kate Isaacs", ["Kate Isaacs"]),
         ("Kate", "Kate Isaacs and Kate", []),
+        ("Jean-Luc O'Brien", "#jeanlucobrien, obrienjeanluc", ["jeanlucobrien", "obrienjeanluc"]),  # run together
+        ("Katherine Isaacs", "#katherineisaacs, #kateisaacs", ["katherineisaacs"]),  # the name as typed only
+        ('Katherine "Kate" Isaacs', "#kateisaacs", ["kateisaacs"]),  # a quoted form is as typed
+        ("Pat Tern", "Pat Tern sews a pattern", ["Pat Tern"]),  # run together a word: not watched as one
+        ("R. D. Huffines", "#rdhuffines #rhuffines", []),  # an initial is never run together
     ],
 )
 def test_name_forms(watched: str, text: str, expected: list[str]) -> None:
@@ -325,6 +408,8 @@ def test_name_forms(watched: str, text: str, expected: list[str]) -> None:
         ("April Jones lives at 52 Rose Street, Portland.", ["April Jones"]),
         ("In April Jones told the press she would sue.", []),
         ("walk down Rose Street to the park", []),
+        ("#apriljones should watch her back", ["apriljones"]),  # run together: a name, NER is not asked
+        ("#rosestreet party tonight", []),  # a street too as one word: never run together
     ],
 )
 def test_ambiguous_names_need_ner_to_read_a_person(text: str, expected: list[str]) -> None:

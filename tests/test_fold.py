@@ -45,6 +45,8 @@ def test_every_folded_word_maps_back_to_what_the_page_shows(text: str) -> None:
         ("seventeen twenty-three N Halsted", "1723 N Halsted"),
         ("one day at a time", "one day at a time"),  # a single number word stays a word
         ("Five-Five-Five", "555"),
+        ("5 Twenty-First St, 5 TWENTY - FIRST", "5 Twenty-First St, 5 TWENTY - FIRST"),  # a numbered street's name
+        ("three fifty Fifth Ave", "350 Fifth Ave"),
     ],
 )
 def test_spelled_digits(text: str, digits: str) -> None:

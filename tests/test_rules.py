@@ -342,6 +342,18 @@ def test_a_weaker_name_with_an_exact_phone_or_address_is_still_high(text: str, r
     assert (hit.rule, hit.severity) == (rule, Severity.HIGH)
 
 
+def test_a_numbered_street_written_the_other_way_is_her_home_address() -> None:
+    dana = Identity(id="dana", names=("Dana Whitfield",),
+                    addresses=(Labelled("350 Fifth Avenue, Springfield IL 62701", kind="home"),))
+    engine = Engine([dana])
+    hit = engine.analyse(extract_page("<p>Dana Whitfield lives at 350 5<sup>th</sup> Ave, Springfield</p>",
+                                      EXAMPLE_URL))[0]
+    assert (hit.rule, hit.severity) == ("home-address", Severity.HIGH)
+    assert [m.text for m in hit.matches if m.kind == "address"] == ["350 5th Ave, Springfield"]
+    assert [h.rule for h in engine.analyse(extract_page("Dana Whitfield, 350 6th Ave, Springfield", EXAMPLE_URL))] \
+        == ["name-only"]
+
+
 def test_one_match_per_place_when_two_watched_names_match_it() -> None:
     hit = Engine([KATE_TWO_NAMES]).analyse(extract_page("Kate Isaacs deepfake nudes leaked", EXAMPLE_URL))[0]
     assert [(m.kind, m.text, m.start, m.end, m.identifier, m.weak) for m in hit.matches] == [
@@ -388,6 +400,9 @@ def test_attacks_stay_high_with_a_news_word_or_two(engine: Engine, text: str) ->
     [
         ("#KateIsaacs deepfake nudes leaked", "name", "KateIsaacs"),
         ("KateIsaacs deepfake nudes leaked", "name", "KateIsaacs"),
+        ("#kateisaacs deepfake nudes leaked", "name", "kateisaacs"),  # run together, the case says nothing
+        ("KATEISAACS deepfake nudes leaked", "name", "KATEISAACS"),
+        ("#isaacskate deepfake nudes leaked", "name", "isaacskate"),
         ("K a t e  I s a a c s deepfake nudes leaked", "name", "K a t e  I s a a c s"),
         ("Kate Isaacs 312five550123", "phone", "312five550123"),
         ("Kate Isaacs 312_555_0123", "phone", "312_555_0123"),
@@ -400,3 +415,30 @@ def test_words_written_to_dodge_filters_are_caught_where_they_stand(engine: Engi
     assert hit.severity == Severity.HIGH
     assert [m.text for m in hit.matches if m.kind == kind] == [written]
     assert all(page.text[m.start : m.end] == m.text for m in hit.matches)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@kateisaacs deepfake nudes leaked",  # a handle: the username detector's
+        "https://example.org/kateisaacs deepfake nudes leaked",  # a URL
+        "#kateisaacsfan deepfake nudes leaked",  # another word
+        "#kate_isaacs deepfake nudes leaked",  # "_" joins a handle's words: not read as a name
+        "kateisaacs [at] example (dot) org deepfake nudes leaked",  # an e-mail address written out
+    ],
+)
+def test_a_name_run_together_is_a_name_only_as_a_word_of_its_own(engine: Engine, text: str) -> None:
+    hits = engine.analyse(PageText(url=EXAMPLE_URL, text=text))
+    assert not [m for h in hits for m in h.matches if m.kind == "name"]
+
+
+def test_a_name_run_together_is_the_name_as_typed_and_never_a_word() -> None:
+    from rules.names import parse_name
+
+    hit = Engine([TEST_IDENTITY]).analyse(PageText(url=EXAMPLE_URL, text="#kateisaacs, here's her number"))[0]
+    assert any("written as one word" in r for r in hit.reasons), hit.reasons
+    assert Engine([TEST_IDENTITY]).analyse(PageText(url=EXAMPLE_URL, text="#katieisaacs deepfake nudes")) == []
+    for words in ("Pat Tern", "Bill Ions", "Mar Tin", "Bo Li"):  # a word, a plural, a given name, too short
+        name = parse_name(words)
+        assert name is not None and name.given + name.surname not in name.joined_keys, words
+    assert Engine([Identity(id="p", names=("Pat Tern",))]).analyse(PageText(url=EXAMPLE_URL, text="pattern")) == []
