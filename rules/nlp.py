@@ -48,7 +48,7 @@ def _use_numpy_matmul(nlp: Language) -> None:
 
     thinc multiplies with BLIS, which picks its kernels from the CPU's family
     and falls back to plain C on one it does not know (AMD's Zen 5 here):
-    NER then runs 1.4 to 1.7 times slower than with numpy's OpenBLAS, which
+    NER then runs 1.35 to 1.67 times slower than with numpy's OpenBLAS, which
     knows the CPU. ``NumpyOps(use_blis=False)`` is thinc's own switch for
     this. On 5,107 windows of the eval pages NER finds the same entities
     either way (docs/performance.md). OpenBLAS is held to one thread: the
