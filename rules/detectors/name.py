@@ -59,7 +59,7 @@ def _how(entry: NameEntry, variant: str, written: str) -> dict[str, object]:
     words = {w.strip(',."()').lower() for w in written.split()}
     if variant in ("full", "reversed", "short") and entry.name.given not in words:
         note = f"{note}, nickname" if note else "nickname or full form of the given name"
-    elif variant in ("joined", "reversed_joined") and not _joined_with(written, entry.name.given, variant):
+    elif variant in JOINED_VARIANTS and not _joined_with(written, entry.name.given, variant):
         note = f"{note}, nickname"  # a quoted form: "kateisaacs" for Katherine "Kate" Isaacs
     return {"weak": weak, "note": note}
 
